@@ -1,0 +1,25 @@
+# Two commands: `make train` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: train test eval tensorboard clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+train: $(STAMP)  ## train with the default config; pass overrides as ARGS="loss=square ..."
+	$(BIN)/dlstudy-train $(ARGS)
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest -q $(ARGS)
+
+tensorboard: $(STAMP)  ## serve every run under outputs/ on localhost
+	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1
+
+clean:
+	rm -rf $(VENV)

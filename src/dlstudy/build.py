@@ -1,0 +1,88 @@
+"""Turn a composed config into parts: DataModule, system, trainer. Shared by train, eval and the tests."""
+
+import re
+
+import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+from torch.utils.tensorboard.summary import hparams as hparams_summary
+
+from dlstudy.callbacks import RunConfig
+from dlstudy.models import System
+
+
+def shapes_of(dm: L.LightningDataModule) -> dict:
+    """What model configs interpolate as ${shapes.*}: the DataModule is the one source of shapes."""
+    shapes = {"num_inputs": dm.num_inputs, "input_shape": list(dm.input_shape)}
+    if dm.task == "classification":
+        shapes |= {"num_classes": dm.num_classes, "num_outputs": dm.num_classes}
+    else:
+        shapes |= {"num_targets": dm.num_targets}
+    return shapes
+
+
+def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
+    """Instantiate data, then the system (shapes filled from the data), and check one batch through it."""
+    dm = instantiate(cfg.data)
+    loss = instantiate(cfg.loss)
+    shapes = shapes_of(dm)
+    if dm.task == "regression":  # e.g. a Gaussian head reads a mean and a log-variance per target
+        shapes["num_outputs"] = dm.num_targets * getattr(loss, "outputs_per_target", 1)
+    with open_dict(cfg):
+        cfg.shapes = shapes
+    system = instantiate(cfg.model, loss=loss, optimizer=instantiate(cfg.optimizer),
+                         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+                         init=instantiate(cfg.init) if cfg.get("init") else None)
+    if system.task != dm.task:
+        raise ValueError(f"model={type(system).__name__} is for {system.task}, data={type(dm).__name__} "
+                         f"is for {dm.task}")
+    dm.setup("fit")
+    system.check_batch(next(iter(dm.train_dataloader())))
+    return dm, system
+
+
+def build_trainer(cfg: DictConfig) -> L.Trainer:
+    """The Trainer with the configured logger and callbacks (a `null` entry switches one off)."""
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
+    callbacks.append(RunConfig(OmegaConf.to_container(cfg, resolve=True)))
+    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    return instantiate(cfg.trainer, logger=logger, callbacks=callbacks)
+
+
+def run_hparams(cfg: DictConfig) -> dict:
+    """The run's choices and settings as flat plain values: group options plus every set parameter."""
+    params = {k: v for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra") and v}
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    for group in ("data", "model", "loss", "init", "optimizer", "scheduler"):
+        params |= _flatten(plain.get(group) or {}, group)
+    params["seed"] = cfg.seed
+    params["trainer/max_epochs"] = cfg.trainer.get("max_epochs")
+    return {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in params.items()}
+
+
+def _flatten(d: dict, prefix: str) -> dict:
+    out = {}
+    for k, v in d.items():
+        if k.startswith("_"):
+            continue
+        out |= _flatten(v, f"{prefix}/{k}") if isinstance(v, dict) else {f"{prefix}/{k}": v}
+    return out
+
+
+def log_hparams(trainer: L.Trainer, params: dict, metrics: tuple[str, ...]) -> None:
+    """Fill TensorBoard's HPARAMS tab once; the metric columns read the run's own scalars of those tags."""
+    if trainer.logger is None or not hasattr(trainer.logger, "experiment"):
+        return
+    writer = trainer.logger.experiment._get_file_writer()
+    for summary in hparams_summary(params, {m: 0.0 for m in metrics}):
+        writer.add_summary(summary)
+
+
+def one_line(error: BaseException) -> str:
+    """The innermost message of a (Hydra-wrapped) error, with the config key it came from."""
+    root = error
+    while root.__cause__ is not None:
+        root = root.__cause__
+    key = re.findall(r"full_key: (\S+)", str(error))
+    return f"{root} (in {key[-1]})" if key else str(root)

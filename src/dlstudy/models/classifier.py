@@ -1,0 +1,41 @@
+"""Classification: logits from any net, a swappable loss, accuracy and predictive entropy per stage."""
+
+import torch
+from torch import nn
+from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+
+from dlstudy.information import entropy
+from dlstudy.models.system import OptimizerFactory, SchedulerFactory, System
+
+
+class Classifier(System):
+    """`Classifier(net=my_cnn, num_classes=10)` trains as it is: cross-entropy, Adam, PyTorch's init."""
+
+    task = "classification"
+    hparam_metrics = ("val/loss", "val/acc", "test/loss", "test/acc")
+
+    def __init__(self, net: nn.Module, num_classes: int, loss: nn.Module | None = None,
+                 optimizer: OptimizerFactory | None = None, scheduler: SchedulerFactory | None = None, init=None):
+        super().__init__(net, loss if loss is not None else nn.CrossEntropyLoss(), optimizer, scheduler, init)
+        self.save_hyperparameters("num_classes", logger=False)  # plain values only: weights_only loading
+        self.num_classes = num_classes
+        self.add_metrics(MetricCollection({
+            "acc": MulticlassAccuracy(num_classes, average="micro"),  # fraction correct
+            "entropy": MeanMetric(nan_strategy="disable"),  # NaN must show, not vanish
+        }))
+
+    def check_output(self, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+        if y_hat.ndim != 2 or y_hat.shape[1] != self.num_classes:
+            raise ValueError(f"the net gives outputs of shape {tuple(y_hat.shape[1:])}; "
+                             f"a classifier needs one logit per class ({self.num_classes})")
+
+    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+        m = getattr(self, f"{stage}_metrics")
+        m["acc"].update(y_hat, y)
+        m["entropy"].update(entropy(y_hat.float().softmax(-1)))  # (B,)
+        self.log_dict(m, on_step=False, on_epoch=True)
+
+    def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
+        X = batch[0] if isinstance(batch, (list, tuple)) else batch
+        return self(X).softmax(-1)  # (B, num_classes) probabilities

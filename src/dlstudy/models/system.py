@@ -1,0 +1,80 @@
+"""What every system shares: an injected net, loss, optimizer, scheduler and init; the step; the logs."""
+
+from collections.abc import Callable
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics import MetricCollection
+
+from dlstudy.init import apply_init
+from dlstudy.losses import check_fits
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]  # e.g. functools.partial(torch.optim.SGD, lr=0.1)
+SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
+
+
+class System(L.LightningModule):
+    """A net that learns: subclasses set `task`, the default loss and their metrics."""
+
+    task: str
+    hparam_metrics: tuple[str, ...]  # the final metrics a sweep compares (TensorBoard's HPARAMS tab)
+
+    def __init__(self, net: nn.Module, loss: nn.Module, optimizer: OptimizerFactory | None = None,
+                 scheduler: SchedulerFactory | None = None, init: Callable[[nn.Module], None] | None = None):
+        super().__init__()
+        check_fits(loss, self.task)
+        lr = getattr(optimizer, "keywords", {}).get("lr")
+        if lr is not None and not lr > 0:
+            raise ValueError(f"optimizer.lr must be > 0, got {lr!r}")
+        self.net, self.loss = net, loss
+        self.make_optimizer = optimizer or torch.optim.Adam
+        self.make_scheduler = scheduler
+        apply_init(self.net, init)  # once, here, after the caller has seeded the run
+
+    def add_metrics(self, metrics: MetricCollection) -> None:
+        """One copy per stage (`train_metrics`, ...), logged as `<stage>/<name>`."""
+        for stage in ("train", "val", "test"):
+            setattr(self, f"{stage}_metrics", metrics.clone(prefix=f"{stage}/"))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.net(X)
+
+    def check_batch(self, batch) -> None:
+        """Raise ValueError if the net's output does not fit the loss; run before training starts."""
+        X, y = batch
+        with torch.no_grad():
+            y_hat = self(X)
+            self.check_output(y_hat, y)
+            self.loss(y_hat, y)
+
+    def check_output(self, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def _step(self, batch, stage: str):
+        X, y = batch
+        y_hat = self(X)  # (B, num_outputs)
+        loss = self.loss(y_hat, y)
+        train = stage == "train"
+        self.log(f"{stage}/loss", loss, on_step=train, on_epoch=not train, prog_bar=True, batch_size=len(y))
+        self.update_metrics(stage, y_hat.detach(), y)
+        return loss, y_hat
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")[0]
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> dict:
+        loss, y_hat = self._step(batch, "test")
+        return {"loss": loss, "y_hat": y_hat}  # for the figure callbacks
+
+    def configure_optimizers(self):
+        optimizer = self.make_optimizer(self.parameters())
+        if self.make_scheduler is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.make_scheduler(optimizer), "interval": "epoch"}}
