@@ -4,7 +4,7 @@ import re
 
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
@@ -25,6 +25,10 @@ def shapes_of(dm: L.LightningDataModule) -> dict:
 def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
     """Instantiate data, then the system (shapes filled from the data), and check one batch through it."""
     dm = instantiate(cfg.data)
+    task = getattr(get_class(cfg.model._target_), "task", dm.task)
+    if task != dm.task:
+        raise ValueError(f"model={cfg.model._target_.rsplit('.', 1)[-1]} is for {task}, "
+                         f"data={type(dm).__name__} is for {dm.task}")
     loss = instantiate(cfg.loss)
     shapes = shapes_of(dm)
     if dm.task == "regression":  # e.g. a Gaussian head reads a mean and a log-variance per target
@@ -34,9 +38,6 @@ def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
     system = instantiate(cfg.model, loss=loss, optimizer=instantiate(cfg.optimizer),
                          scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
                          init=instantiate(cfg.init) if cfg.get("init") else None)
-    if system.task != dm.task:
-        raise ValueError(f"model={type(system).__name__} is for {system.task}, data={type(dm).__name__} "
-                         f"is for {dm.task}")
     dm.setup("fit")
     system.check_batch(next(iter(dm.train_dataloader())))
     return dm, system

@@ -1,0 +1,72 @@
+"""Shared helpers: run the real Hydra app in-process or as a console script, read TensorBoard files."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import open_dict
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from dlstudy import CONF_DIR
+
+# Quiet and quick: no progress bar or model table in test logs.
+QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
+
+
+@pytest.fixture
+def train(tmp_path, monkeypatch):
+    """Run `dlstudy-train <overrides>` in this process, in a fresh run folder under tmp_path."""
+    from dlstudy.train import main
+
+    def run(*overrides: str, run_dir: Path | None = None):
+        run_dir = run_dir or tmp_path / "run"
+        sweep = "-m" in overrides
+        where = ["-m", f"hydra.sweep.dir={run_dir}"] if sweep else [f"hydra.run.dir={run_dir}"]
+        overrides = [o for o in overrides if o != "-m"]
+        monkeypatch.setattr(sys, "argv", ["dlstudy-train", *where, *QUIET, *overrides])
+        main()
+        return run_dir
+
+    return run
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a console script of this environment as a user would."""
+    exe = Path(sys.executable).with_name(args[0])
+    return subprocess.run([str(exe), *args[1:]], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def compose_train(*overrides: str, output_dir: Path):
+    """The train config as the app's task function sees it (Hydra's own node set aside), without running."""
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=[*overrides, f"hydra.runtime.output_dir={output_dir}"],
+                      return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
+
+
+def scalars(run_dir: Path) -> dict[str, list[float]]:
+    """Every scalar series in a run folder's event files, by tag."""
+    ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    ea.Reload()
+    return {tag: [e.value for e in ea.Scalars(tag)] for tag in ea.Tags()["scalars"]}
+
+
+def event_accumulator(run_dir: Path) -> EventAccumulator:
+    ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "histograms": 0, "images": 0, "tensors": 0})
+    ea.Reload()
+    return ea
+
+
+def quick_trainer(**kwargs):
+    """A real Lightning Trainer on the CPU without logs, checkpoints or progress bar."""
+    import lightning as L
+
+    options = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                   enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    return L.Trainer(**(options | kwargs))

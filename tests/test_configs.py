@@ -1,0 +1,74 @@
+"""Every YAML in conf/ composes, and every part it names instantiates and fits its run."""
+
+from pathlib import Path
+
+import pytest
+from hydra.utils import instantiate
+
+from dlstudy import CONF_DIR
+from dlstudy.build import build, build_trainer
+from tests.conftest import compose_train
+
+CONF = Path(CONF_DIR)
+CLASSIFY = ["model=mlp_classifier", "data=digits"]
+REGRESS = ["model=linear_regression"]
+REGRESSION_LOSSES = {"mse", "l1", "huber", "gaussian_nll"}
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+def context_for(group: str, option: str) -> list[str]:
+    """Settings an option needs around it: a regression loss needs a regression model, etc."""
+    if group == "loss":
+        return REGRESS if option in REGRESSION_LOSSES else CLASSIFY
+    if group == "data":
+        return {"synthetic_regression": REGRESS, "function_1d": ["model=mlp_regressor"]}.get(option, CLASSIFY)
+    return []
+
+
+CASES = [(g, o) for g in ("data", "model", "loss", "init", "optimizer", "scheduler", "callbacks", "logger",
+                          "experiment", "debug") for o in options(g)]
+
+
+def built(tmp_path, *overrides):
+    cfg = compose_train(*overrides, output_dir=tmp_path)
+    return cfg, *build(cfg)
+
+
+@pytest.mark.parametrize("group, option", CASES)
+def test_option_composes_and_builds(tmp_path, group, option):
+    cfg, dm, system = built(tmp_path, *context_for(group, option), f"{group}={option}")
+    assert system.task == dm.task
+    build_trainer(cfg)
+
+
+def test_every_yaml_is_covered():
+    groups = {p.parent.name for p in CONF.rglob("*.yaml")} - {"conf", "hydra", "paths", "trainer"}
+    assert groups <= {g for g, _ in CASES}
+
+
+@pytest.mark.parametrize("option", options("trainer"))
+def test_trainer_options(tmp_path, option):
+    cfg = compose_train(f"trainer={option}", output_dir=tmp_path)
+    assert cfg.trainer.devices == 1, "one device unless asked: 'auto' would start DDP on every GPU"
+    expected = {"default": "auto", "cpu": "cpu", "gpu": "gpu", "mps": "mps"}[option]
+    assert cfg.trainer.accelerator == expected
+    if option in ("default", "cpu"):
+        assert instantiate(cfg.trainer).max_epochs == 20
+
+
+def test_shapes_come_from_the_datamodule(tmp_path):
+    cfg, dm, system = built(tmp_path, "data=synthetic_classification", "data.dataset=spirals", "data.num_classes=4")
+    assert cfg.shapes.num_inputs == 2 and system.num_classes == 4
+    assert system.net.layers[-1].out_features == 4
+    cfg, dm, system = built(tmp_path, "model=linear_regression", "data.num_features=5", "loss=gaussian_nll")
+    assert (system.net.in_features, system.net.out_features) == (5, 2)
+
+
+def test_kaiming_gain_follows_the_activation(tmp_path):
+    cfg, _, _ = built(tmp_path, "init=kaiming_normal", "+model.net.activation=tanh")
+    assert instantiate(cfg.init).keywords["nonlinearity"] == "tanh"
+    cfg, _, _ = built(tmp_path, "init=kaiming_normal", "model=linear_regression")
+    assert instantiate(cfg.init).keywords["nonlinearity"] == "relu"

@@ -1,0 +1,37 @@
+"""dlstudy-eval: a checkpoint alone rebuilds its run and tests to the same numbers."""
+
+import sys
+
+import pytest
+
+from tests.conftest import scalars
+
+
+def evaluate(monkeypatch, tmp_path, ckpt):
+    from dlstudy.eval import main
+
+    out = tmp_path / "eval"
+    monkeypatch.setattr(sys, "argv", ["dlstudy-eval", f"hydra.run.dir={out}", f"ckpt_path={ckpt}",
+                                      "++trainer.enable_progress_bar=false"])
+    main()
+    return out
+
+
+@pytest.mark.parametrize("overrides", [("data=synthetic_classification",), ("model=linear_regression",)])
+def test_eval_reproduces_the_run_test_metrics(train, monkeypatch, tmp_path, overrides):
+    run = train("trainer.max_epochs=2", *overrides)
+    out = evaluate(monkeypatch, tmp_path, run / "checkpoints" / "best.ckpt")
+    trained, evaluated = scalars(run), scalars(out)
+    assert evaluated["test/loss"] == pytest.approx(trained["test/loss"], rel=1e-6)
+    assert {k for k in trained if k.startswith("test/")} == {k for k in evaluated if k.startswith("test/")}
+
+
+def test_bad_checkpoints_are_one_line_errors(monkeypatch, tmp_path, capsys):
+    truncated = tmp_path / "truncated.ckpt"
+    truncated.write_bytes(b"PK\x03\x04 not really a zip")
+    for ckpt, message in ((tmp_path / "missing.ckpt", "no such file"), (truncated, "cannot read")):
+        with pytest.raises(SystemExit) as exit_info:
+            evaluate(monkeypatch, tmp_path, ckpt)
+        assert exit_info.value.code == 2
+        errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and message in errors[0]
