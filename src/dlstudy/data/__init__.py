@@ -1,0 +1,9 @@
+"""LightningDataModules that expose their shapes (`input_shape`, `num_inputs`, `num_classes`)."""
+
+from dlstudy.data.base import InMemoryDataModule, RandomSplitDataModule
+from dlstudy.data.batches import BatchLoader
+from dlstudy.data.digits import DigitsDataModule
+from dlstudy.data.synthetic import SyntheticClassificationDataModule, SyntheticRegressionDataModule
+
+__all__ = ["BatchLoader", "DigitsDataModule", "InMemoryDataModule", "RandomSplitDataModule",
+           "SyntheticClassificationDataModule", "SyntheticRegressionDataModule"]
