@@ -25,6 +25,8 @@ def context_for(group: str, option: str) -> list[str]:
         return REGRESS if option in REGRESSION_LOSSES else CLASSIFY
     if group == "data":
         return {"synthetic_regression": REGRESS, "function_1d": ["model=mlp_regressor"]}.get(option, CLASSIFY)
+    if group == "model" and option in ("cnn_classifier", "rnn_classifier"):
+        return ["data=mnist"]
     return []
 
 
@@ -38,8 +40,8 @@ def built(tmp_path, *overrides):
 
 
 @pytest.mark.parametrize("group, option", CASES)
-def test_option_composes_and_builds(tmp_path, group, option):
-    cfg, dm, system = built(tmp_path, *context_for(group, option), f"{group}={option}")
+def test_option_composes_and_builds(tmp_path, fake_mnist, group, option):
+    cfg, dm, system = built(tmp_path, *context_for(group, option), f"{group}={option}", f"paths.data_dir={fake_mnist}")
     assert system.task == dm.task
     build_trainer(cfg)
 

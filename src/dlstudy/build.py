@@ -38,8 +38,9 @@ def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
     system = instantiate(cfg.model, loss=loss, optimizer=instantiate(cfg.optimizer),
                          scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
                          init=instantiate(cfg.init) if cfg.get("init") else None)
+    dm.prepare_data()
     dm.setup("fit")
-    system.check_batch(next(iter(dm.train_dataloader())))
+    system.check_batch(dm.on_after_batch_transfer(next(iter(dm.train_dataloader())), 0))
     return dm, system
 
 

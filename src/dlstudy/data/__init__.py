@@ -3,7 +3,8 @@
 from dlstudy.data.base import InMemoryDataModule, RandomSplitDataModule
 from dlstudy.data.batches import BatchLoader
 from dlstudy.data.digits import DigitsDataModule
+from dlstudy.data.mnist import MNISTDataModule
 from dlstudy.data.synthetic import SyntheticClassificationDataModule, SyntheticRegressionDataModule
 
-__all__ = ["BatchLoader", "DigitsDataModule", "InMemoryDataModule", "RandomSplitDataModule",
+__all__ = ["BatchLoader", "DigitsDataModule", "InMemoryDataModule", "MNISTDataModule", "RandomSplitDataModule",
            "SyntheticClassificationDataModule", "SyntheticRegressionDataModule"]

@@ -1,6 +1,8 @@
 """Plain torch.nn.Modules (no Lightning here), reusable in any study."""
 
 from dlstudy.nets.activations import ReLUAlpha, make_activation
+from dlstudy.nets.cnn import CNN
 from dlstudy.nets.mlp import MLP
+from dlstudy.nets.rnn import RNN
 
-__all__ = ["MLP", "ReLUAlpha", "make_activation"]
+__all__ = ["CNN", "MLP", "RNN", "ReLUAlpha", "make_activation"]

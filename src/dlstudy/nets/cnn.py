@@ -1,0 +1,39 @@
+"""A LeNet-style convolutional net: (Conv -> activation -> pool) blocks, then an MLP head."""
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from dlstudy.nets.activations import make_activation
+from dlstudy.nets.mlp import MLP
+
+
+class CNN(nn.Module):
+    """LeCun et al. 1998 in today's defaults: ReLU, max-pooling, 'same' padding."""
+
+    def __init__(self, input_shape: Sequence[int], num_outputs: int, channels: Sequence[int] = (16, 32),
+                 kernel_size: int = 5, pool: str = "max", num_hiddens: Sequence[int] = (128,),
+                 activation: str = "relu", dropout: float = 0.0):
+        super().__init__()
+        if len(input_shape) != 3:
+            raise ValueError(f"input_shape must be (channels, height, width), got {list(input_shape)}")
+        if not all(isinstance(c, int) and c > 0 for c in channels):
+            raise ValueError(f"channels must be a list of positive integers, got {list(channels)}")
+        if pool not in ("max", "avg"):
+            raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
+        layers: list[nn.Module] = []
+        width = input_shape[0]
+        for c in channels:
+            layers += [nn.Conv2d(width, c, kernel_size, padding=kernel_size // 2), make_activation(activation),
+                       nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)]
+            width = c
+        self.features = nn.Sequential(*layers)
+        if min(input_shape[1:]) < 2 ** len(channels):
+            raise ValueError(f"{len(channels)} pooling steps leave nothing of an input of shape {list(input_shape)}")
+        with torch.no_grad():
+            num_features = self.features(torch.zeros(1, *input_shape)).numel()
+        self.head = MLP(num_features, num_hiddens, num_outputs, activation=activation, dropout=dropout)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(X))  # (B, C, H, W) -> (B, C', H', W') -> (B, num_outputs)

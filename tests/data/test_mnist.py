@@ -1,0 +1,102 @@
+"""MNISTDataModule on IDX files the tests write, and on real digits where they are available."""
+
+import multiprocessing
+import shutil
+
+import pytest
+import torch
+
+from dlstudy.data import MNISTDataModule
+from dlstudy.data.mnist import FILES, MEAN, STD, check_idx, random_shift
+from tests.conftest import write_mnist
+
+
+def test_official_split_shapes_and_normalisation(fake_mnist):
+    dm = MNISTDataModule(data_dir=str(fake_mnist), val_size=100, batch_size=32, download=False)
+    dm.prepare_data()
+    dm.setup()
+    assert {k: len(y) for k, (_, y) in dm.splits.items()} == {"train": 5100, "val": 100, "test": 100}
+    X_train, _ = dm.splits["train"]
+    assert X_train.dtype == torch.uint8 and X_train.shape[1:] == (1, 28, 28)
+    train_rows = {bytes(x.numpy()) for x in torch.cat([dm.splits["train"][0], dm.splits["val"][0]])}
+    assert not any(bytes(x.numpy()) in train_rows for x in dm.splits["test"][0]), "test never mixed into training"
+    X, y = dm.on_after_batch_transfer(next(iter(dm.test_dataloader())), 0)
+    assert X.shape == (32, 1, 28, 28) and X.dtype == torch.float32
+    torch.testing.assert_close(X, (dm.splits["test"][0][:32].float() / 255 - MEAN) / STD)
+
+
+def test_gz_files_are_used_without_network(tmp_path):
+    images, labels = torch.randint(0, 256, (50, 28, 28)), torch.randint(0, 10, (50,))
+    data_dir = write_mnist(tmp_path, (images, labels), (images[:20], labels[:20]), gz=True)
+    dm = MNISTDataModule(data_dir=str(data_dir), val_size=10, download=False)
+    dm.prepare_data()
+    dm.setup()
+    assert torch.equal(dm.splits["test"][0][:, 0], images[:20].to(torch.uint8))
+
+
+def test_missing_files_name_the_folder_and_files(tmp_path):
+    dm = MNISTDataModule(data_dir=str(tmp_path), download=False)
+    with pytest.raises(ValueError) as e:
+        dm.prepare_data()
+    message = str(e.value)
+    assert str(tmp_path / "MNIST" / "raw") in message and all(name in message for name in FILES)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p: p.write_bytes(p.read_bytes()[:-100]), "truncated"),
+    (lambda p: p.write_bytes(b"\x00\x00\x09\x99" + p.read_bytes()[4:]), "not an MNIST IDX file"),
+])
+def test_damaged_files_are_named(fake_mnist, damage, message):
+    path = fake_mnist / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    damage(path)
+    dm = MNISTDataModule(data_dir=str(fake_mnist), val_size=100, download=False)
+    with pytest.raises(ValueError, match=message) as e:
+        dm.setup()
+    assert str(path) in str(e.value)
+
+
+def test_truncated_gz_is_named(tmp_path):
+    images, labels = torch.randint(0, 256, (50, 28, 28)), torch.randint(0, 10, (50,))
+    raw = write_mnist(tmp_path, (images, labels), (images, labels), gz=True) / "MNIST" / "raw"
+    gz = raw / "t10k-images-idx3-ubyte.gz"
+    gz.write_bytes(gz.read_bytes()[:200])
+    with pytest.raises(ValueError, match="truncated or corrupted") as e:
+        MNISTDataModule(data_dir=str(tmp_path), val_size=10, download=False).prepare_data()
+    assert str(gz) in str(e.value) and not list(raw.glob(".*.tmp")), "no half-written file left behind"
+
+
+def _prepare(data_dir: str) -> None:
+    MNISTDataModule(data_dir=data_dir, val_size=10, download=False).prepare_data()
+
+
+def test_two_processes_preparing_at_once_both_succeed(tmp_path):
+    images, labels = torch.randint(0, 256, (3000, 28, 28)), torch.randint(0, 10, (3000,))
+    write_mnist(tmp_path, (images, labels), (images, labels), gz=True)
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_prepare, args=(str(tmp_path),)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    for name in FILES:
+        check_idx(tmp_path / "MNIST" / "raw" / name)
+
+
+def test_random_shift_moves_each_image_within_bounds():
+    torch.manual_seed(0)
+    X = torch.zeros(64, 1, 28, 28)
+    X[:, :, 14, 14] = 1.0
+    shifted = random_shift(X, 2)
+    assert shifted.shape == X.shape and torch.all(shifted.sum((1, 2, 3)) == 1)
+    where = shifted[:, 0].flatten(1).argmax(1)
+    rows, cols = where // 28, where % 28
+    assert rows.sub(14).abs().max() <= 2 and cols.sub(14).abs().max() <= 2
+    assert len(set(zip(rows.tolist(), cols.tolist()))) > 5, "images get different shifts"
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="val_size"):
+        MNISTDataModule(val_size=60_000)
+    with pytest.raises(ValueError, match="data_dir"):
+        MNISTDataModule(data_dir="/proc/no-such/place").prepare_data()

@@ -1,0 +1,39 @@
+import pytest
+import torch
+from torch import nn
+
+from dlstudy import init
+from dlstudy.init import apply_init
+from dlstudy.nets import CNN, RNN
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (1, 8, 8), (3, 32, 32)])
+def test_cnn_shapes(shape):
+    net = CNN(shape, 10, channels=[4, 8], kernel_size=3, pool="avg", num_hiddens=[16])
+    assert net(torch.randn(5, *shape)).shape == (5, 10)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+def test_rnn_reads_rows_as_steps(cell):
+    net = RNN((1, 28, 28), 10, num_hiddens=16, cell=cell)
+    assert net.rnn.input_size == 28 and net(torch.randn(3, 1, 28, 28)).shape == (3, 10)
+    X = torch.randn(2, 1, 28, 28)
+    X_later_rows_changed = X.clone()
+    X_later_rows_changed[:, :, -1] += 1
+    assert not torch.allclose(net(X), net(X_later_rows_changed)), "the last row reaches the output"
+
+
+def test_init_reaches_conv_and_recurrent_weights():
+    for net in (CNN((1, 28, 28), 10), RNN((1, 28, 28), 10, cell="lstm")):
+        apply_init(net, init.zeros)
+        assert all(torch.count_nonzero(p) == 0 for p in net.parameters())
+
+
+def test_bad_net_settings():
+    with pytest.raises(ValueError, match="channels"):
+        CNN((1, 28, 28), 10, channels=[0])
+    with pytest.raises(ValueError, match="pooling"):
+        CNN((1, 8, 8), 10, channels=[4, 4, 4, 4])
+    with pytest.raises(ValueError, match="cell"):
+        RNN((1, 28, 28), 10, cell="transformer")
+    assert isinstance(CNN((1, 28, 28), 10).features[0], nn.Conv2d)
