@@ -22,9 +22,8 @@ def shapes_of(dm: L.LightningDataModule) -> dict:
     return shapes
 
 
-def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
-    """Instantiate data, then the system (shapes filled from the data), and check one batch through it."""
-    dm = instantiate(cfg.data)
+def build_system(cfg: DictConfig, dm: L.LightningDataModule) -> System:
+    """The system of `cfg.model` with its loss, optimizer, scheduler and init; shapes filled from `dm`."""
     task = getattr(get_class(cfg.model._target_), "task", dm.task)
     if task != dm.task:
         raise ValueError(f"model={cfg.model._target_.rsplit('.', 1)[-1]} is for {task}, "
@@ -35,9 +34,15 @@ def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
         shapes["num_outputs"] = dm.num_targets * getattr(loss, "outputs_per_target", 1)
     with open_dict(cfg):
         cfg.shapes = shapes
-    system = instantiate(cfg.model, loss=loss, optimizer=instantiate(cfg.optimizer),
-                         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
-                         init=instantiate(cfg.init) if cfg.get("init") else None)
+    return instantiate(cfg.model, loss=loss, optimizer=instantiate(cfg.optimizer),
+                       scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+                       init=instantiate(cfg.init) if cfg.get("init") else None)
+
+
+def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
+    """Data and system, with one batch checked through the net and the loss before any training."""
+    dm = instantiate(cfg.data)
+    system = build_system(cfg, dm)
     dm.prepare_data()
     dm.setup("fit")
     system.check_batch(dm.on_after_batch_transfer(next(iter(dm.train_dataloader())), 0))

@@ -17,3 +17,7 @@ class DigitsDataModule(RandomSplitDataModule):
         images, labels = load_digits(return_X_y=True)  # (N, 64) with values 0..16
         X = torch.as_tensor(images, dtype=torch.float32).reshape(-1, *self.input_shape) / 16.0
         return X, torch.as_tensor(labels, dtype=torch.long)
+
+    def from_uint8(self, X: torch.Tensor) -> torch.Tensor:
+        """8-bit pixels (B, 1, 8, 8), e.g. from a PNG, on the [0, 1] scale of the training data."""
+        return X.float() / 255

@@ -1,0 +1,66 @@
+"""dlstudy-predict: a checkpoint's own preprocessing on PNG folders and .npy arrays."""
+
+import csv
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dlstudy.build import build
+from dlstudy.callbacks.run_config import KEY
+from omegaconf import OmegaConf
+
+
+def predict(monkeypatch, tmp_path, ckpt, source):
+    from dlstudy.predict import main
+
+    out = tmp_path / "pred" / "p.csv"
+    monkeypatch.setattr(sys, "argv", ["dlstudy-predict", f"hydra.run.dir={tmp_path / 'pred'}", f"ckpt_path={ckpt}",
+                                      f"input={source}", f"output={out}"])
+    main()
+    with open(out) as f:
+        return list(csv.DictReader(f))
+
+
+def reference(ckpt_path, pixels):
+    """What the trained system predicts for these uint8 images through the training-time batch path."""
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    dm, system = build(OmegaConf.create(ckpt[KEY]))
+    system.load_state_dict(ckpt["state_dict"])
+    X, _ = dm.on_after_batch_transfer((pixels, torch.zeros(len(pixels), dtype=torch.long)), 0)
+    with torch.no_grad():
+        return system.eval()(X).softmax(-1).max(-1)
+
+
+@pytest.mark.parametrize("model", ["mlp_classifier", "cnn_classifier", "rnn_classifier"])
+def test_png_folder_and_npy_give_the_systems_predictions(train, fake_mnist, monkeypatch, tmp_path, model):
+    run = train("data=mnist", f"model={model}", f"paths.data_dir={fake_mnist}", "debug=fast")
+    ckpt = run / "checkpoints" / "last.ckpt"
+    pixels = torch.randint(0, 256, (5, 1, 28, 28), dtype=torch.uint8)
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, img in enumerate(pixels):
+        Image.fromarray(img[0].numpy(), mode="L").save(folder / f"digit{i}.png")
+    np.save(tmp_path / "digits.npy", pixels[:, 0].numpy())
+
+    p_ref, label_ref = reference(ckpt, pixels)
+    for rows, names in ((predict(monkeypatch, tmp_path, ckpt, folder), [f"digit{i}.png" for i in range(5)]),
+                        (predict(monkeypatch, tmp_path, ckpt, tmp_path / "digits.npy"),
+                         [f"digits.npy[{i}]" for i in range(5)])):
+        assert [r["input"] for r in rows] == names
+        assert [int(r["predicted_class"]) for r in rows] == label_ref.tolist()
+        assert [float(r["probability"]) for r in rows] == pytest.approx(p_ref.tolist(), abs=1e-5)
+
+
+def test_images_of_another_size_or_mode_are_one_line_errors(train, fake_mnist, monkeypatch, tmp_path, capsys):
+    run = train("data=mnist", f"paths.data_dir={fake_mnist}", "debug=fast")
+    for name, image in (("big", Image.new("L", (32, 32))), ("colour", Image.new("RGB", (28, 28)))):
+        folder = tmp_path / name
+        folder.mkdir()
+        image.save(folder / "x.png")
+        with pytest.raises(SystemExit):
+            predict(monkeypatch, tmp_path, run / "checkpoints" / "last.ckpt", folder)
+        errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "this model reads 28x28 mode L" in errors[0]
