@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test eval tensorboard clean
+.PHONY: train test bench tensorboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ train: $(STAMP)  ## train with the default config; pass overrides as ARGS="loss=
 
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest -q $(ARGS)
+
+bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
+	$(BIN)/python scripts/bench.py $(ARGS)
 
 tensorboard: $(STAMP)  ## serve every run under outputs/ on localhost
 	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1

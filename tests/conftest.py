@@ -5,12 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import open_dict
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from dlstudy import CONF_DIR
+from dlstudy.build import compose_train  # noqa: F401  (tests import it from here)
 
 # Quiet and quick: no progress bar or model table in test logs.
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
@@ -37,17 +34,6 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run a console script of this environment as a user would."""
     exe = Path(sys.executable).with_name(args[0])
     return subprocess.run([str(exe), *args[1:]], cwd=cwd, capture_output=True, text=True, timeout=300)
-
-
-def compose_train(*overrides: str, output_dir: Path):
-    """The train config as the app's task function sees it (Hydra's own node set aside), without running."""
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=[*overrides, f"hydra.runtime.output_dir={output_dir}"],
-                      return_hydra_config=True)
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return cfg
 
 
 def scalars(run_dir: Path) -> dict[str, list[float]]:

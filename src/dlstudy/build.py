@@ -1,15 +1,29 @@
 """Turn a composed config into parts: DataModule, system, trainer. Shared by train, eval and the tests."""
 
 import re
+from pathlib import Path
 
 import lightning as L
+from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
+from dlstudy import CONF_DIR
 from dlstudy.callbacks import RunConfig
 from dlstudy.models import System
+
+
+def compose_train(*overrides: str, output_dir: Path) -> DictConfig:
+    """The train config as the app's task function sees it, for scripts and tests that run parts of it."""
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=[*overrides, f"hydra.runtime.output_dir={output_dir}"],
+                      return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)  # ${hydra:...} resolves as in a real run
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
 
 
 def shapes_of(dm: L.LightningDataModule) -> dict:

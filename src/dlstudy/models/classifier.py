@@ -21,7 +21,7 @@ class Classifier(System):
         self.save_hyperparameters("num_classes", logger=False)  # plain values only: weights_only loading
         self.num_classes = num_classes
         self.add_metrics(MetricCollection({
-            "acc": MulticlassAccuracy(num_classes, average="micro"),  # fraction correct
+            "acc": MulticlassAccuracy(num_classes, average="micro", validate_args=False),  # fraction correct
             "entropy": MeanMetric(nan_strategy="disable"),  # NaN must show, not vanish
         }))
 
@@ -34,7 +34,6 @@ class Classifier(System):
         m = getattr(self, f"{stage}_metrics")
         m["acc"].update(y_hat, y)
         m["entropy"].update(entropy(y_hat.float().softmax(-1)))  # (B,)
-        self.log_dict(m, on_step=False, on_epoch=True)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         X = batch[0] if isinstance(batch, (list, tuple)) else batch

@@ -31,9 +31,7 @@ class Regressor(System):
                              f"target: the net must give {want}, it gives {tuple(y_hat.shape[1:])}")
 
     def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
-        m = getattr(self, f"{stage}_metrics")
-        m.update(self.point(y_hat).flatten(), y.flatten())  # (B*T,)
-        self.log_dict(m, on_step=False, on_epoch=True)
+        super().update_metrics(stage, self.point(y_hat).flatten(), y.flatten())  # (B*T,)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         X = batch[0] if isinstance(batch, (list, tuple)) else batch

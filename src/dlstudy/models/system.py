@@ -52,14 +52,33 @@ class System(L.LightningModule):
         raise NotImplementedError
 
     def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
-        raise NotImplementedError
+        """Accumulate this batch; the epoch's values are logged once, at the end of the epoch."""
+        getattr(self, f"{stage}_metrics").update(y_hat, y)
+
+    def _log_epoch_metrics(self, stage: str) -> None:
+        metrics = getattr(self, f"{stage}_metrics")
+        if any(m.update_called for m in metrics.values()):
+            self.log_dict(metrics.compute())
+        metrics.reset()
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch_metrics("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch_metrics("test")
 
     def _step(self, batch, stage: str):
         X, y = batch
         y_hat = self(X)  # (B, num_outputs)
         loss = self.loss(y_hat, y)
-        train = stage == "train"
-        self.log(f"{stage}/loss", loss, on_step=train, on_epoch=not train, prog_bar=True, batch_size=len(y))
+        if stage != "train":
+            self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(y))
+        elif self._trainer is None or self.global_step % self.trainer.log_every_n_steps == 0:
+            # Only on the steps the logger writes: self.log costs about as much as a small net's step.
+            self.log("train/loss", loss, on_step=True, prog_bar=True)
         self.update_metrics(stage, y_hat.detach(), y)
         return loss, y_hat
 
