@@ -34,7 +34,7 @@ def test_default_run_reaches_95_percent_and_fills_its_folder(train):
     assert {"weights/net.layers.1.weight", "grads/net.layers.1.weight"} <= set(ea.Tags()["histograms"])
     params, metrics = hparams_of(run)
     assert params["loss"] == "cross_entropy" and params["optimizer/lr"] == pytest.approx(1e-3)
-    assert params["model/net/num_hiddens"] == "[128]"
+    assert params["model/net/num_hiddens"] == "[256]"
     assert {"val/loss", "val/acc", "test/acc"} <= set(metrics)
     ckpt = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
     assert ckpt["dlstudy_config"]["shapes"]["num_inputs"] == 64
