@@ -3,6 +3,7 @@
 import sys
 
 import pytest
+import torch
 
 from tests.conftest import scalars
 
@@ -35,3 +36,15 @@ def test_bad_checkpoints_are_one_line_errors(monkeypatch, tmp_path, capsys):
         assert exit_info.value.code == 2
         errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and message in errors[0]
+
+
+def test_checkpoint_of_another_model_config_is_one_line(train, monkeypatch, tmp_path, capsys):
+    run = train("debug=fast")
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    ckpt["dlstudy_config"]["model"]["net"]["num_hiddens"] = [32]  # a config these weights do not fit
+    torch.save(ckpt, tmp_path / "other.ckpt")
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate(monkeypatch, tmp_path, tmp_path / "other.ckpt")
+    assert exit_info.value.code == 2
+    (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
+    assert "do not fit" in line and "size mismatch" in line

@@ -85,6 +85,8 @@ def test_multirun_gives_one_folder_and_tensorboard_run_per_job(train, tmp_path):
     (("data.batch_size=0",), "batch_size must be a positive integer"),
     (("++data.val_fraction=1.5",), r"val_fraction must be in \(0, 1\)"),
     (("model=mlp_classifier", "data=synthetic_regression"), "is for classification"),
+    (("data=mnist", "paths.data_dir=/proc/no-such-dir"), "data_dir: cannot create"),
+    (("data=mnist", "data.val_size=0"), r"val_size must be in \(0, 60000\)"),
 ], ids=lambda o: " ".join(o) if isinstance(o, tuple) else None)
 def test_bad_input_stops_before_training_with_one_line(train, tmp_path, capsys, overrides, message):
     run_dir = tmp_path / "bad"

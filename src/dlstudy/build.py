@@ -11,7 +11,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
 from dlstudy import CONF_DIR
-from dlstudy.callbacks import RunConfig
+from dlstudy.callbacks import DivergenceGuard, GracefulStop, RunConfig
+from dlstudy.checkpointing import AtomicCheckpointIO
 from dlstudy.models import System
 
 
@@ -64,11 +65,15 @@ def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
 
 
 def build_trainer(cfg: DictConfig) -> L.Trainer:
-    """The Trainer with the configured logger and callbacks (a `null` entry switches one off)."""
+    """The Trainer with the configured logger and callbacks (a `null` entry switches one off).
+
+    Always on, whatever the config: the divergence guard, the graceful stop on SIGTERM/SIGINT, the run
+    config in every checkpoint, and atomic checkpoint writes.
+    """
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks.append(RunConfig(OmegaConf.to_container(cfg, resolve=True)))
+    callbacks += [DivergenceGuard(), GracefulStop(), RunConfig(OmegaConf.to_container(cfg, resolve=True))]
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
-    return instantiate(cfg.trainer, logger=logger, callbacks=callbacks)
+    return instantiate(cfg.trainer, logger=logger, callbacks=callbacks, plugins=[AtomicCheckpointIO()])
 
 
 def run_hparams(cfg: DictConfig) -> dict:

@@ -15,7 +15,7 @@ from PIL import Image
 from dlstudy import CONF_DIR
 from dlstudy.build import build_system, one_line
 from dlstudy.callbacks.run_config import KEY
-from dlstudy.eval import load_checkpoint
+from dlstudy.checkpointing import load_checkpoint, load_weights
 from dlstudy.train import fail
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def main(cfg: DictConfig) -> None:
         if system.task != "classification" or not hasattr(datamodule, "from_uint8"):
             raise ValueError(f"ckpt_path: predict reads images for a classifier; this run is "
                              f"{system.task} on {type(datamodule).__name__}")
-        system.load_state_dict(ckpt["state_dict"])
+        load_weights(system, ckpt)
         names, pixels = read_inputs(Path(cfg.input), tuple(datamodule.input_shape))
     except (ValueError, TypeError, RuntimeError, OSError, InstantiationException) as e:
         fail(one_line(e))

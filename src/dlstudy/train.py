@@ -1,40 +1,87 @@
-"""dlstudy-train: fit a system on a DataModule, then test the best checkpoint. Configs live in conf/."""
+"""dlstudy-train: fit a system on a DataModule, then test the best checkpoint. Configs live in conf/.
+
+Exit status: 0 finished, 1 crashed, 2 bad input (before any training), 3 diverged, 128+signal interrupted
+(resumable with `resume=<run folder>`). In a multirun a failed or diverged job never stops the others.
+"""
 
 import logging
 import sys
+from pathlib import Path
 
 import hydra
 import lightning as L
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from dlstudy import CONF_DIR
 from dlstudy.build import build, build_trainer, log_hparams, one_line, run_hparams
+from dlstudy.callbacks import Diverged, Interrupted
+from dlstudy.runs import resume_args, write_status
 
 log = logging.getLogger(__name__)
+BAD_INPUT = (ValueError, TypeError, InstantiationException)
 
 
-def fail(message: str) -> None:
-    """Bad input: one line on stderr and exit status 2, before anything is trained."""
+def fail(message: str, code: int = 2) -> None:
+    """Bad input: one line on stderr and a non-zero exit status, before anything is trained."""
     print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(code)
+
+
+def stop(out: Path, status: str, message: str, code: int) -> None:
+    """Record why the run ended; a single run exits with `code`, a sweep job lets the sweep go on."""
+    write_status(out, status, message=message)
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        log.error("%s: %s", status, message)
+        return None
+    fail(message, code)
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
-def main(cfg: DictConfig) -> float | None:
+def run(cfg: DictConfig) -> float | None:
+    out = Path(cfg.paths.output_dir)
     L.seed_everything(cfg.seed, workers=True)  # before building: the init hook draws from this seed
     try:
         datamodule, system = build(cfg)
         trainer = build_trainer(cfg)
-    except (ValueError, TypeError, InstantiationException) as e:
-        fail(one_line(e))
-    log_hparams(trainer, run_hparams(cfg), system.hparam_metrics)
-    trainer.fit(system, datamodule=datamodule)
-    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    trainer.test(system, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
-    log.info("run folder: %s", cfg.paths.output_dir)
-    metric = trainer.callback_metrics.get(cfg.monitor)
-    return None if metric is None else float(metric)  # what a sweeper minimises
+    except BAD_INPUT as e:
+        return stop(out, "failed", one_line(e), 2)
+    resume = cfg.get("resume")
+    write_status(out, "running", resumed=bool(resume))
+    if not resume:
+        log_hparams(trainer, run_hparams(cfg), system.hparam_metrics)
+    try:
+        trainer.fit(system, datamodule=datamodule, ckpt_path=f"{resume}/checkpoints/last.ckpt" if resume else None,
+                    weights_only=True)
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        trainer.test(system, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
+    except Diverged as e:
+        return stop(out, "diverged", str(e), 3)
+    except Interrupted as e:
+        write_status(out, "interrupted", message=str(e))
+        print(f"interrupted: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except Exception as e:
+        if HydraConfig.get().mode != RunMode.MULTIRUN:
+            write_status(out, "failed", message=f"{type(e).__name__}: {e}")
+            raise
+        log.exception("job failed")
+        return stop(out, "failed", f"{type(e).__name__}: {e}", 1)
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("val/", "test/"))}
+    write_status(out, "finished", metrics=metrics)
+    log.info("run folder: %s", out)
+    return metrics.get(cfg.monitor)  # what a sweeper minimises
+
+
+def main() -> None:
+    """Console entry point: `resume=` is turned into the run's own overrides before Hydra starts."""
+    try:
+        sys.argv[1:] = resume_args(sys.argv[1:])
+    except ValueError as e:
+        fail(str(e))
+    run()
 
 
 if __name__ == "__main__":

@@ -35,7 +35,11 @@ class InMemoryDataModule(L.LightningDataModule):
         return BatchLoader(X, y, self.batch_size, shuffle=shuffle, seed=torch.initial_seed())
 
     def train_dataloader(self) -> BatchLoader:
-        return self._loader("train", shuffle=True)
+        loader = self._loader("train", shuffle=True)
+        if self.trainer is not None:  # resumed mid-epoch: go on with that epoch's order where it stopped
+            done = self.trainer.fit_loop.epoch_loop.batch_progress.current.processed
+            loader.skip_next = done if 0 < done < len(loader) else 0
+        return loader
 
     def val_dataloader(self) -> BatchLoader:
         return self._loader("val")

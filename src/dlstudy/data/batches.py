@@ -17,6 +17,7 @@ class BatchLoader:
         self.X, self.y = X, y
         self.batch_size, self.shuffle, self.drop_last, self.seed = batch_size, shuffle, drop_last, seed
         self.epoch = 0
+        self.skip_next = 0  # batches of the next epoch already trained before a resume
 
     batch_sampler = None  # Lightning inspects both attributes of anything that has a `sampler`
 
@@ -38,7 +39,8 @@ class BatchLoader:
             order = torch.randperm(n, generator=g).to(self.X.device)
         else:
             order = None
-        for i in range(len(self)):
+        start, self.skip_next = self.skip_next, 0
+        for i in range(start, len(self)):
             if order is None:
                 sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
                 yield self.X[sl], self.y[sl]  # views: no copy

@@ -33,7 +33,11 @@ class System(L.LightningModule):
         apply_init(self.net, init)  # once, here, after the caller has seeded the run
 
     def add_metrics(self, metrics: MetricCollection) -> None:
-        """One copy per stage (`train_metrics`, ...), logged as `<stage>/<name>`."""
+        """One copy per stage (`train_metrics`, ...), logged as `<stage>/<name>`.
+
+        Their states go into checkpoints, so a run resumed mid-epoch reports the same epoch metrics.
+        """
+        metrics.persistent(True)
         for stage in ("train", "val", "test"):
             setattr(self, f"{stage}_metrics", metrics.clone(prefix=f"{stage}/"))
 

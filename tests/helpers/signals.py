@@ -1,0 +1,15 @@
+"""A callback the tests inject through the config: the process signals itself at a given step."""
+
+import os
+import signal
+
+from lightning.pytorch.callbacks import Callback
+
+
+class SignalAtStep(Callback):
+    def __init__(self, step: int, signum: str = "SIGINT"):
+        self.step, self.signum = step, getattr(signal, signum)
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), self.signum)

@@ -1,0 +1,140 @@
+"""Resume after a kill, determinism, divergence, safe outputs and the errors that protect a sweep."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from dlstudy.checkpointing import AtomicCheckpointIO
+from dlstudy.runs import read_status, unique_dir
+from tests.conftest import QUIET, scalars
+
+DETERMINISTIC = ["data.batch_size=16", "trainer.deterministic=true", "callbacks.histograms=null"]
+
+
+def weights(run_dir):
+    return torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+
+
+def assert_same_run(a, b):
+    sa, sb = scalars(a), scalars(b)
+    for tag in ("val/loss", "val/acc", "test/acc", "test/loss", "train/acc"):
+        assert sa[tag] == sb[tag], tag
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_same_seed_gives_identical_metric_series(train, tmp_path):
+    a = train("trainer.max_epochs=3", *DETERMINISTIC, run_dir=tmp_path / "a")
+    b = train("trainer.max_epochs=3", *DETERMINISTIC, run_dir=tmp_path / "b")
+    assert scalars(a)["train/loss"] == scalars(b)["train/loss"]
+    assert_same_run(a, b)
+    assert read_status(a)["status"] == "finished"
+
+
+def test_killed_subprocess_resumes_to_the_same_result(train, tmp_path, monkeypatch):
+    """SIGTERM a real training process after epoch 2, resume it, and match an uninterrupted run exactly."""
+    overrides = ["trainer.max_epochs=5", *DETERMINISTIC, *QUIET]
+    reference = train(*overrides, run_dir=tmp_path / "reference")
+
+    run_dir = tmp_path / "killed"
+    exe = os.path.join(os.path.dirname(sys.executable), "dlstudy-train")
+    proc = subprocess.Popen([exe, *overrides, f"hydra.run.dir={run_dir}"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if last.exists() and torch.load(last, weights_only=True)["epoch"] >= 1:  # epoch 2 done
+            proc.send_signal(signal.SIGTERM)
+            break
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert read_status(run_dir)["status"] == "interrupted"
+    assert torch.load(last, weights_only=True)["global_step"] < 5 * 79, "stopped before the end"
+
+    monkeypatch.setattr(sys, "argv", ["dlstudy-train", f"resume={run_dir}"])
+    from dlstudy.train import main
+    main()
+    assert read_status(run_dir)["status"] == "finished"
+    assert_same_run(reference, run_dir)
+    assert (run_dir / ".hydra" / "resumed-1" / "overrides.yaml").exists()
+
+
+def test_resume_auto_picks_the_interrupted_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    overrides = ["trainer.max_epochs=3", *DETERMINISTIC, *QUIET]
+    kill = "+callbacks.kill={_target_:tests.helpers.signals.SignalAtStep,step:100}"
+    from dlstudy.train import main
+    monkeypatch.setattr(sys, "argv", ["dlstudy-train", *overrides, kill])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 128 + signal.SIGINT
+    (run_dir,) = (tmp_path / "outputs" / "runs").iterdir()
+    assert read_status(run_dir)["status"] == "interrupted"
+
+    monkeypatch.setattr(sys, "argv", ["dlstudy-train", *overrides, kill, "resume=auto"])
+    main()
+    assert [p.name for p in (tmp_path / "outputs" / "runs").iterdir()] == [run_dir.name], "no new folder"
+    assert read_status(run_dir)["status"] == "finished"
+    assert len(scalars(run_dir)["val/loss"]) == 3
+
+
+def test_divergence_stops_within_a_step_with_its_own_exit_status(train, tmp_path, capsys):
+    run_dir = tmp_path / "div"
+    with pytest.raises(SystemExit) as e:
+        train("model=linear_regression", "optimizer=sgd", "optimizer.lr=1e10", "trainer.log_every_n_steps=1",
+              run_dir=run_dir)
+    assert e.value.code == 3
+    (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
+    assert "diverged" in line and "at step" in line and "lr = 1e10" in line.replace("10000000000.0", "1e10")
+    status = read_status(run_dir)
+    assert status["status"] == "diverged"
+    s = scalars(run_dir)
+    assert s["status/diverged"] == [1.0]
+    assert len(s["train/loss"]) <= 10, "stopped at the first non-finite loss"
+
+
+def test_sweep_survives_diverged_and_failed_jobs(train, tmp_path, capsys):
+    sweep = train("-m", "model=linear_regression", "optimizer=sgd", "optimizer.lr=0.01,1e10,-1", "debug=fast",
+                  "trainer.log_every_n_steps=1", run_dir=tmp_path / "sweep")
+    statuses = {p.name.split("_")[0]: read_status(p)["status"] for p in sweep.iterdir() if p.is_dir()}
+    assert statuses == {"0": "finished", "1": "diverged", "2": "failed"}
+    assert "1 finished, 1 diverged, 1 failed" in capsys.readouterr().out
+
+
+def test_unique_run_folders(tmp_path):
+    base = str(tmp_path / "2026-01-01_00-00-00")
+    assert [unique_dir(base) for _ in range(3)] == [base, f"{base}-1", f"{base}-2"]
+
+
+def test_atomic_checkpoint_keeps_the_old_file_when_a_save_fails(tmp_path):
+    path = tmp_path / "last.ckpt"
+    AtomicCheckpointIO().save_checkpoint({"step": 1}, path)
+    with pytest.raises(Exception):
+        AtomicCheckpointIO().save_checkpoint({"step": 2, "bad": lambda: None}, path)
+    assert torch.load(path, weights_only=True) == {"step": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
+
+
+@pytest.mark.parametrize("case", ["missing", "not_a_run", "finished"])
+def test_resume_errors_are_one_line_and_touch_nothing(train, tmp_path, monkeypatch, capsys, case):
+    target = tmp_path / "missing"
+    if case == "not_a_run":
+        target = tmp_path
+    if case == "finished":
+        target = train("debug=fast", run_dir=tmp_path / "done")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    from dlstudy.train import main
+    monkeypatch.setattr(sys, "argv", ["dlstudy-train", f"resume={target}"])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 2
+    (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
+    assert line.startswith("error: resume:")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
