@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from hydra.utils import instantiate
 
 from dlstudy import CONF_DIR
@@ -74,3 +75,17 @@ def test_kaiming_gain_follows_the_activation(tmp_path):
     assert instantiate(cfg.init).keywords["nonlinearity"] == "tanh"
     cfg, _, _ = built(tmp_path, "init=kaiming_normal", "model=linear_regression")
     assert instantiate(cfg.init).keywords["nonlinearity"] == "relu"
+
+
+def sweep_values(experiment: str) -> list[str]:
+    """Every `key=value` of an experiment's own sweep (hydra.sweeper.params), one at a time."""
+    params = yaml.safe_load((CONF / "experiment" / f"{experiment}.yaml").read_text())
+    params = ((params.get("hydra") or {}).get("sweeper") or {}).get("params") or {}
+    return [f"{k}={v.strip()}" for k, values in params.items() for v in str(values).split(",")]
+
+
+@pytest.mark.parametrize("experiment", [e for e in options("experiment") if sweep_values(e)])
+def test_every_swept_value_of_every_study_builds(tmp_path, fake_mnist, experiment):
+    for override in sweep_values(experiment):
+        cfg, dm, system = built(tmp_path, f"experiment={experiment}", override, f"paths.data_dir={fake_mnist}")
+        build_trainer(cfg)

@@ -47,6 +47,14 @@ class SquareLoss(nn.Module):
         return (weight * sq).mean()
 
 
+class ProbabilityL1Loss(nn.Module):
+    """Classification by L1 between softmax probabilities and the one-hot target: sum_k |p_k - [k = y]|."""
+
+    def forward(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        p = logits.softmax(1)  # (B, C)
+        return (p - F.one_hot(y, logits.shape[1]).to(p.dtype)).abs().sum(1).mean()
+
+
 class GaussianNLL(nn.Module):
     """Gaussian negative log-likelihood for regression; the net gives a mean and a log-variance per target.
 
@@ -71,7 +79,7 @@ class GaussianNLL(nn.Module):
 
 # Which task a loss fits, for the check that stops a mismatch before training. Losses not listed
 # (a user's own) are not checked.
-CLASSIFICATION = (nn.CrossEntropyLoss, nn.NLLLoss, nn.MultiMarginLoss, FocalLoss, SquareLoss)
+CLASSIFICATION = (nn.CrossEntropyLoss, nn.NLLLoss, nn.MultiMarginLoss, FocalLoss, SquareLoss, ProbabilityL1Loss)
 REGRESSION = (nn.MSELoss, nn.L1Loss, nn.HuberLoss, nn.SmoothL1Loss, nn.GaussianNLLLoss, GaussianNLL)
 
 

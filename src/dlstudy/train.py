@@ -5,11 +5,13 @@ Exit status: 0 finished, 1 crashed, 2 bad input (before any training), 3 diverge
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import hydra
 import lightning as L
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
@@ -39,9 +41,20 @@ def stop(out: Path, status: str, message: str, code: int) -> None:
     fail(message, code)
 
 
+def pin_threads() -> int:
+    """Under the joblib launcher, give each parallel job its share of the cores, so jobs do not fight."""
+    launcher = HydraConfig.get().launcher
+    if "joblib" in str(launcher.get("_target_", "")):
+        cores = os.cpu_count() or 1
+        jobs = cores if launcher.get("n_jobs") in (None, -1) else int(launcher.n_jobs)
+        torch.set_num_threads(max(1, cores // max(1, min(jobs, cores))))
+    return torch.get_num_threads()
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def run(cfg: DictConfig) -> float | None:
     out = Path(cfg.paths.output_dir)
+    threads = pin_threads()
     L.seed_everything(cfg.seed, workers=True)  # before building: the init hook draws from this seed
     try:
         datamodule, system = build(cfg)
@@ -49,7 +62,7 @@ def run(cfg: DictConfig) -> float | None:
     except BAD_INPUT as e:
         return stop(out, "failed", one_line(e), 2)
     resume = cfg.get("resume")
-    write_status(out, "running", resumed=bool(resume))
+    write_status(out, "running", resumed=bool(resume), threads=threads)
     if not resume:
         log_hparams(trainer, run_hparams(cfg), system.hparam_metrics)
     try:
@@ -70,7 +83,7 @@ def run(cfg: DictConfig) -> float | None:
         log.exception("job failed")
         return stop(out, "failed", f"{type(e).__name__}: {e}", 1)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("val/", "test/"))}
-    write_status(out, "finished", metrics=metrics)
+    write_status(out, "finished", metrics=metrics, threads=threads)
     log.info("run folder: %s", out)
     return metrics.get(cfg.monitor)  # what a sweeper minimises
 

@@ -1,9 +1,11 @@
 """Callbacks: TensorBoard diagnostics and figures, run guards, and the run config in each checkpoint."""
 
+from dlstudy.callbacks.diagnostics import Diagnostics
 from dlstudy.callbacks.figures import TestFigures
 from dlstudy.callbacks.guards import DivergenceGuard, Diverged, GracefulStop, Interrupted
 from dlstudy.callbacks.histograms import WeightHistograms
+from dlstudy.callbacks.information import InformationTerms
 from dlstudy.callbacks.run_config import RunConfig
 
-__all__ = ["DivergenceGuard", "Diverged", "GracefulStop", "Interrupted", "RunConfig", "TestFigures",
-           "WeightHistograms"]
+__all__ = ["Diagnostics", "DivergenceGuard", "Diverged", "GracefulStop", "InformationTerms", "Interrupted",
+           "RunConfig", "TestFigures", "WeightHistograms"]

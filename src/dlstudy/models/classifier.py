@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 
 from dlstudy.information import entropy
 from dlstudy.models.system import OptimizerFactory, SchedulerFactory, System
@@ -24,6 +24,8 @@ class Classifier(System):
             "acc": MulticlassAccuracy(num_classes, average="micro", validate_args=False),  # fraction correct
             "entropy": MeanMetric(nan_strategy="disable"),  # NaN must show, not vanish
         }))
+        for stage in ("val", "test"):  # calibration needs every confidence of the epoch: not worth it on train
+            getattr(self, f"{stage}_metrics").add_metrics({"ece": MulticlassCalibrationError(num_classes, n_bins=15)})
 
     def check_output(self, y_hat: torch.Tensor, y: torch.Tensor) -> None:
         if y_hat.ndim != 2 or y_hat.shape[1] != self.num_classes:
@@ -33,7 +35,10 @@ class Classifier(System):
     def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
         m = getattr(self, f"{stage}_metrics")
         m["acc"].update(y_hat, y)
-        m["entropy"].update(entropy(y_hat.float().softmax(-1)))  # (B,)
+        p = y_hat.float().softmax(-1)  # (B, num_classes)
+        m["entropy"].update(entropy(p))
+        if "ece" in m:
+            m["ece"].update(p, y)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         X = batch[0] if isinstance(batch, (list, tuple)) else batch

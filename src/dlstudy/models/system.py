@@ -89,12 +89,13 @@ class System(L.LightningModule):
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")[0]
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "val")
+    def validation_step(self, batch, batch_idx: int) -> dict:
+        loss, y_hat = self._step(batch, "val")
+        return {"loss": loss, "y_hat": y_hat}  # for callbacks that study the predictions
 
     def test_step(self, batch, batch_idx: int) -> dict:
         loss, y_hat = self._step(batch, "test")
-        return {"loss": loss, "y_hat": y_hat}  # for the figure callbacks
+        return {"loss": loss, "y_hat": y_hat}
 
     def configure_optimizers(self):
         optimizer = self.make_optimizer(self.parameters())

@@ -1,0 +1,80 @@
+"""Per-layer activation and gradient statistics in TensorBoard (`callbacks=diagnostics`).
+
+Hooks every activation module (the nonlinearity's input is the layer's pre-activation) and every
+weight. The hooks are registered only when this callback is in the run, and do nothing except on
+the steps they log (every N steps, step 0 included: the statistics at initialisation).
+"""
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+from torch import nn
+
+from dlstudy.callbacks.tensorboard import writer_of
+from dlstudy.init import LAYERS
+from dlstudy.nets.activations import NAMES, ReLUAlpha
+
+ACTIVATIONS = tuple(NAMES.values()) + (ReLUAlpha,)
+
+
+class Diagnostics(Callback):
+    """Logs `diag/<layer>/...`: act_mean, act_std, zero_frac, dead_frac, preact_zero_frac, alpha_used_frac, grad_norm."""
+
+    def __init__(self, every_n_steps: int = 50, histograms: bool = True):
+        if every_n_steps <= 0:
+            raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}")
+        self.every_n_steps, self.histograms = every_n_steps, histograms
+        self.active, self.stats, self.handles = False, {}, []
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for name, module in pl_module.named_modules():
+            if isinstance(module, ACTIVATIONS) and not isinstance(module, nn.Identity):
+                self.handles.append(module.register_forward_hook(self._forward(name)))
+                self.handles.append(module.register_full_backward_hook(self._backward(name)))
+
+    def _forward(self, name: str):
+        def hook(module, inputs, output):
+            if not self.active:
+                return
+            x, out = inputs[0].detach(), output.detach().float()
+            zero_in = x == 0
+            dead = (out.reshape(len(out), -1) == 0).all(0).float().mean()  # units silent on the whole batch
+            self.stats[name] = {"act_mean": out.mean(), "act_std": out.std(), "zero_frac": (out == 0).float().mean(),
+                                "dead_frac": dead, "preact_zero_frac": zero_in.float().mean()}
+            self.stats[name]["_zero_in"] = zero_in
+            self.stats[name]["_act"] = out
+        return hook
+
+    def _backward(self, name: str):
+        def hook(module, grad_input, grad_output):
+            if not self.active or name not in self.stats:
+                return
+            zero_in = self.stats[name].pop("_zero_in")
+            # where the input is exactly 0, ReLU'(0) multiplies a non-zero incoming gradient
+            self.stats[name]["alpha_used_frac"] = (zero_in & (grad_output[0] != 0)).float().mean()
+        return hook
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
+        self.active = trainer.global_step % self.every_n_steps == 0 and writer_of(trainer) is not None
+        self.stats = {}
+
+    def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer) -> None:
+        if not self.active:
+            return
+        writer, step = writer_of(trainer), trainer.global_step
+        for name, module in pl_module.named_modules():
+            if isinstance(module, LAYERS) and module.weight.grad is not None:
+                writer.add_scalar(f"diag/{name}/grad_norm", module.weight.grad.norm().item(), step)
+        for name, stats in self.stats.items():
+            act = stats.pop("_act")
+            stats.pop("_zero_in", None)
+            for key, value in stats.items():
+                writer.add_scalar(f"diag/{name}/{key}", float(value), step)
+            if self.histograms:
+                writer.add_histogram(f"diag/{name}/activations", act.flatten()[:65536], step)
+        self.active = False
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []

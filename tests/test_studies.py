@@ -1,0 +1,89 @@
+"""The studies' own machinery: step-size limit, diagnostics, information terms, the summariser, launchers."""
+
+import json
+import math
+
+import pytest
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from dlstudy.callbacks import Diagnostics
+from dlstudy.data import DigitsDataModule, SyntheticRegressionDataModule
+from dlstudy.models import Classifier
+from dlstudy.nets import MLP, ReLUAlpha
+from dlstudy.resolvers import gd_step_limit
+from dlstudy.runs import read_status
+from dlstudy.summarize import main as summarize
+from tests.conftest import quick_trainer, scalars
+
+
+def test_step_size_limit_separates_convergence_from_divergence():
+    """Plain full-batch gradient descent on MSE: 0.99 x the limit converges to least squares, 1.01 x blows up."""
+    dm = SyntheticRegressionDataModule(num_samples=300, num_features=4, seed=3)
+    dm.setup()
+    X, y = dm.splits["train"]
+    A, y = torch.cat([X, torch.ones(len(X), 1)], 1).double(), y.double()
+    solution = torch.linalg.lstsq(A, y).solution
+    limit = gd_step_limit(X)
+
+    def run(factor):
+        theta = torch.zeros(A.shape[1], 1, dtype=torch.float64)
+        for _ in range(3000):
+            theta -= factor * limit * (2 / len(A)) * A.T @ (A @ theta - y)  # gradient of mean (A theta - y)^2
+        return (theta - solution).norm().item()
+    assert run(0.99) < 1e-6
+    assert run(1.01) > 1e3
+
+
+def test_diagnostics_see_exact_zeros_and_where_relu_prime_matters(tmp_path):
+    torch.manual_seed(0)
+    net = MLP(64, [32], 10, activation=lambda: ReLUAlpha(0.5))
+    with torch.no_grad():  # the first layer outputs exact zeros: every ReLU input is 0
+        net.layers[1].weight.zero_()
+        net.layers[1].bias.zero_()
+    system = Classifier(net, num_classes=10)
+    trainer = quick_trainer(max_steps=1, limit_val_batches=0, logger=TensorBoardLogger(tmp_path, name="", version=""),
+                            callbacks=[Diagnostics(every_n_steps=1)])
+    trainer.fit(system, datamodule=DigitsDataModule())
+    s = scalars(tmp_path)
+    assert s["diag/net.layers.2/preact_zero_frac"] == [1.0]
+    assert s["diag/net.layers.2/alpha_used_frac"] == [1.0], "alpha meets the non-zero gradient everywhere"
+    assert s["diag/net.layers.2/dead_frac"] == [1.0] and s["diag/net.layers.2/act_std"] == [0.0]
+    assert s["diag/net.layers.3/grad_norm"][0] == 0.0, "the last layer sees zero activations: zero gradient"
+    assert s["diag/net.layers.1/grad_norm"][0] > 0, "ReLU'(0) = 0.5 lets the gradient through"
+
+
+def test_entropy_kl_terms_add_up(train):
+    run = train("experiment=entropy_kl", "loss=label_smoothing", "trainer.max_epochs=2")
+    s = scalars(run)
+    for h, ce, kl, loss in zip(s["val/target_entropy"], s["val/cross_entropy"], s["val/kl"], s["val/loss"]):
+        assert h == pytest.approx(0.5003, abs=1e-4)
+        assert ce == pytest.approx(h + kl, rel=1e-5)
+        assert ce == pytest.approx(loss, rel=1e-4), "the logged cross-entropy is the loss"
+        assert kl > 0
+
+
+def test_summariser_on_a_sweep_with_a_diverged_job(train, tmp_path, capsys):
+    sweep = train("-m", "model=linear_regression", "optimizer=sgd", "optimizer.lr=0.01,0.05,1e10", "debug=fast",
+                  "trainer.log_every_n_steps=1", run_dir=tmp_path / "sweep")
+    (next(sweep.glob("1_*")) / "status.json").unlink()  # a job still running, or of unknown state
+    summarize([str(sweep), "--metric", "test/loss"])
+    out = capsys.readouterr().out
+    assert "3 jobs: 1 finished, 1 diverged, 0 failed" in out
+    lines = (sweep / "summary.md").read_text().splitlines()
+    header = [c.strip() for c in lines[2].strip("|").split("|")]
+    rows = [dict(zip(header, (c.strip() for c in line.strip("|").split("|")))) for line in lines[4:]]
+    assert len(rows) == 3 and {r["status"] for r in rows[:2]} == {"finished", "unknown"}
+    assert rows[-1]["status"] == "diverged" and rows[-1]["test/loss"] == "", "no test after divergence: sorted last"
+    assert float(rows[0]["test/loss"]) <= float(rows[1]["test/loss"])
+    assert (sweep / "summary.csv").exists()
+    assert (sweep / "curves_train_loss.png").exists() and (sweep / "test_loss_vs_optimizer.lr.png").exists()
+
+
+def test_joblib_sweep_runs_jobs_in_parallel_with_their_share_of_threads(train, tmp_path):
+    sweep = train("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "debug=fast", "loss=cross_entropy,square",
+                  run_dir=tmp_path / "sweep")
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert [p.name for p in jobs] == ["0_loss=cross_entropy", "1_loss=square"]
+    assert [read_status(p)["status"] for p in jobs] == ["finished", "finished"]
+    assert {json.loads((p / "status.json").read_text()).get("threads") for p in jobs} == {max(1, (__import__("os").cpu_count() or 1) // 2)}
