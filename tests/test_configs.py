@@ -71,7 +71,7 @@ def test_shapes_come_from_the_datamodule(tmp_path):
 
 
 def test_kaiming_gain_follows_the_activation(tmp_path):
-    cfg, _, _ = built(tmp_path, "init=kaiming_normal", "+model.net.activation=tanh")
+    cfg, _, _ = built(tmp_path, "init=kaiming_normal", "model.net.activation=tanh")
     assert instantiate(cfg.init).keywords["nonlinearity"] == "tanh"
     cfg, _, _ = built(tmp_path, "init=kaiming_normal", "model=linear_regression")
     assert instantiate(cfg.init).keywords["nonlinearity"] == "relu"
