@@ -12,13 +12,14 @@ def _number(v):
         return None
 
 
-def curves_figure(jobs: list[dict], tag: str) -> Figure:
+def curves_figure(jobs: list[dict], tag: str, swept: list[str]) -> Figure:
+    """`tag` against the step, one line per job, labelled by its swept settings."""
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
     for j in jobs:
         points = [(s, v) for s, v in j["series"].get(tag, []) if math.isfinite(v)]
         if points:
-            ax.plot(*zip(*points), label=" ".join(f"{k}={v}" for k, v in j["params"].items()) or j["job"], lw=1)
+            ax.plot(*zip(*points), label=" ".join(f"{k}={j['params'].get(k)}" for k in swept) or j["job"], lw=1)
     values = [v for j in jobs for _, v in j["series"].get(tag, []) if math.isfinite(v) and v > 0]
     if tag.endswith("loss") and values and max(values) / min(values) > 100:
         ax.set_yscale("log")
@@ -41,13 +42,14 @@ def metric_figure(rows: list[dict], param: str, others: list[str], metric: str) 
         pts.sort(key=lambda p: _number(p[0]) if numeric else str(p[0]))
         xs = [_number(x) if numeric else str(x) for x, _ in pts]
         ax.plot(xs, [y for _, y in pts], "o-", label=", ".join(f"{o}={v}" for o, v in zip(others, key)) or None)
+    ys, log_x = [y for pts in groups.values() for _, y in pts], False
     if numeric and groups:
         xs = [_number(x) for pts in groups.values() for x, _ in pts]
-        ys = [y for pts in groups.values() for _, y in pts]
-        if min(xs) > 0 and max(xs) / min(xs) >= 32:
+        log_x = min(xs) > 0 and max(xs) / min(xs) >= 32
+        if log_x:
             ax.set_xscale("log")
-            if min(ys) > 0:
-                ax.set_yscale("log")
+    if ys and min(ys) > 0 and max(ys) / min(ys) >= (10 if log_x else 1000):  # log-log for scaling laws
+        ax.set_yscale("log")
     ax.set(xlabel=param, ylabel=metric, title=f"{metric} against {param}")
     if others:
         ax.legend(fontsize=7)

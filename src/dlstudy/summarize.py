@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n{len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f"; written to {args.sweep}")
     for tag in ("train/loss", "val/loss", "val/acc"):
         if any(tag in j["series"] for j in jobs):
-            curves_figure(jobs, tag).savefig(args.sweep / f"curves_{tag.replace('/', '_')}.png", dpi=100)
+            curves_figure(jobs, tag, swept).savefig(args.sweep / f"curves_{tag.replace('/', '_')}.png", dpi=100)
     for param in swept:
         metric_figure(rows, param, [p for p in swept if p != param], metric).savefig(
             args.sweep / f"{metric.replace('/', '_')}_vs_{param.replace('/', '_')}.png", dpi=100)
