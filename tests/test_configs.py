@@ -32,7 +32,7 @@ def context_for(group: str, option: str) -> list[str]:
 
 
 CASES = [(g, o) for g in ("data", "model", "loss", "init", "optimizer", "scheduler", "callbacks", "logger",
-                          "experiment", "debug") for o in options(g)]
+                          "experiment", "hparams_search", "debug") for o in options(g)]
 
 
 def built(tmp_path, *overrides):
@@ -48,15 +48,15 @@ def test_option_composes_and_builds(tmp_path, fake_mnist, group, option):
 
 
 def test_every_yaml_is_covered():
-    groups = {p.parent.name for p in CONF.rglob("*.yaml")} - {"conf", "hydra", "paths", "trainer"}
+    groups = {p.parent.name for p in CONF.rglob("*.yaml")} - {"conf", "hydra", "launcher", "paths", "trainer"}
     assert groups <= {g for g, _ in CASES}
 
 
 @pytest.mark.parametrize("option", options("trainer"))
 def test_trainer_options(tmp_path, option):
     cfg = compose_train(f"trainer={option}", output_dir=tmp_path)
-    assert cfg.trainer.devices == 1, "one device unless asked: 'auto' would start DDP on every GPU"
-    expected = {"default": "auto", "cpu": "cpu", "gpu": "gpu", "mps": "mps"}[option]
+    assert cfg.trainer.devices == (2 if option == "ddp" else 1), "one device unless asked: 'auto' would start DDP"
+    expected = {"default": "auto", "cpu": "cpu", "gpu": "gpu", "mps": "mps", "ddp": "auto"}[option]
     assert cfg.trainer.accelerator == expected
     if option in ("default", "cpu"):
         assert instantiate(cfg.trainer).max_epochs == 20
@@ -89,3 +89,15 @@ def test_every_swept_value_of_every_study_builds(tmp_path, fake_mnist, experimen
     for override in sweep_values(experiment):
         cfg, dm, system = built(tmp_path, f"experiment={experiment}", override, f"paths.data_dir={fake_mnist}")
         build_trainer(cfg)
+
+
+def test_cluster_launchers_compose(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=["hydra/launcher=slurm_ddp", "trainer=ddp", "trainer.devices=4",
+                                          "trainer.num_nodes=2"], return_hydra_config=True)
+        local = compose("train", overrides=["hydra/launcher=submitit_local"], return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert "SlurmLauncher" in launcher._target_ and "LocalLauncher" in local.hydra.launcher._target_
+    assert (launcher.tasks_per_node, launcher.nodes, cfg.trainer.strategy) == (4, 2, "ddp")

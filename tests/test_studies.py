@@ -4,6 +4,7 @@ import json
 import math
 
 import pytest
+import yaml
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -87,3 +88,16 @@ def test_joblib_sweep_runs_jobs_in_parallel_with_their_share_of_threads(train, t
     assert [p.name for p in jobs] == ["0_loss=cross_entropy", "1_loss=square"]
     assert [read_status(p)["status"] for p in jobs] == ["finished", "finished"]
     assert {json.loads((p / "status.json").read_text()).get("threads") for p in jobs} == {max(1, (__import__("os").cpu_count() or 1) // 2)}
+
+
+def test_optuna_search_records_the_best_trial(train, tmp_path):
+    sweep = train("-m", "hparams_search=digits_mlp", "hydra.sweeper.n_trials=3", "debug=fast",
+                  run_dir=tmp_path / "search")
+    results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    assert results["trials_completed"] == 3
+    jobs = {p.name: read_status(p) for p in sweep.iterdir() if p.is_dir()}
+    assert len(jobs) == 3
+    losses = [s["metrics"]["val/loss"] for s in jobs.values()]
+    assert results["best_value"] == pytest.approx(min(losses))
+    assert set(results["best_params"]) == {"optimizer.lr", "width", "depth"}
+    assert 1e-4 <= results["best_params"]["optimizer.lr"] <= 1e-1

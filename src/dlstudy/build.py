@@ -7,6 +7,7 @@ import lightning as L
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import get_class, instantiate
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf, open_dict
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
@@ -96,6 +97,7 @@ def _flatten(d: dict, prefix: str) -> dict:
     return out
 
 
+@rank_zero_only
 def log_hparams(trainer: L.Trainer, params: dict, metrics: tuple[str, ...]) -> None:
     """Fill TensorBoard's HPARAMS tab once; the metric columns read the run's own scalars of those tags."""
     if trainer.logger is None or not hasattr(trainer.logger, "experiment"):

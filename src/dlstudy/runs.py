@@ -11,7 +11,11 @@ FINAL = ("finished", "diverged", "failed")  # a run in any other state ("running
 
 
 def write_status(run_dir: str | Path, status: str, **details) -> None:
-    """Write `status.json` atomically: a reader never sees half a file."""
+    """Write `status.json` atomically (a reader never sees half a file); under DDP only rank 0 writes."""
+    from lightning.pytorch.utilities import rank_zero_only
+
+    if rank_zero_only.rank != 0:
+        return
     path = Path(run_dir) / STATUS_FILE
     tmp = path.with_name(f".{STATUS_FILE}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"status": status, "pid": os.getpid(), **details}, indent=1))

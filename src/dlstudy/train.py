@@ -68,6 +68,7 @@ def run(cfg: DictConfig) -> float | None:
     try:
         trainer.fit(system, datamodule=datamodule, ckpt_path=f"{resume}/checkpoints/last.ckpt" if resume else None,
                     weights_only=True)
+        fit_metrics = dict(trainer.callback_metrics)  # trainer.test replaces them with the test metrics
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         trainer.test(system, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
     except Diverged as e:
@@ -82,7 +83,7 @@ def run(cfg: DictConfig) -> float | None:
             raise
         log.exception("job failed")
         return stop(out, "failed", f"{type(e).__name__}: {e}", 1)
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("val/", "test/"))}
+    metrics = {k: float(v) for k, v in (fit_metrics | trainer.callback_metrics).items() if k.startswith(("val/", "test/"))}
     write_status(out, "finished", metrics=metrics, threads=threads)
     log.info("run folder: %s", out)
     return metrics.get(cfg.monitor)  # what a sweeper minimises

@@ -31,8 +31,9 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool = False) -> BatchLoader:
         X, y = self.splits[split]
+        ranks = {"rank": self.trainer.global_rank, "world_size": self.trainer.world_size} if self.trainer else {}
         # Shuffling follows the run's seed (seed_everything); the split follows the data's own seed.
-        return BatchLoader(X, y, self.batch_size, shuffle=shuffle, seed=torch.initial_seed())
+        return BatchLoader(X, y, self.batch_size, shuffle=shuffle, seed=torch.initial_seed(), **ranks)
 
     def train_dataloader(self) -> BatchLoader:
         loader = self._loader("train", shuffle=True)

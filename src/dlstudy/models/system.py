@@ -79,7 +79,7 @@ class System(L.LightningModule):
         y_hat = self(X)  # (B, num_outputs)
         loss = self.loss(y_hat, y)
         if stage != "train":
-            self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(y))
+            self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         elif self._trainer is None or self.global_step % self.trainer.log_every_n_steps == 0:
             # Only on the steps the logger writes: self.log costs about as much as a small net's step.
             self.log("train/loss", loss, on_step=True, prog_bar=True)
