@@ -19,7 +19,7 @@ test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest -q $(ARGS)
 
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
-	$(BIN)/python scripts/bench.py $(ARGS)
+	$(BIN)/python scripts/bench.py --tests $(ARGS)
 
 tensorboard: $(STAMP)  ## serve every run under outputs/ on localhost
 	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1

@@ -1,6 +1,7 @@
-"""Epoch time of dlstudy's Trainer pipeline against a hand-written loop and the usual torchvision pipeline.
+"""Epoch time of dlstudy's Trainer pipeline against a hand-written loop and the usual torchvision pipeline,
+with start-up time, peak memory, achieved GFLOP/s, sweep throughput and (--tests) the suite's duration.
 
-    python scripts/bench.py [--reps 3]      (make bench)
+    python scripts/bench.py [--reps 3] [--tests]      (make bench)
 
 Workload: MNIST-sized data (60,000 x 1x28x28 uint8; the real test digits tiled when ../shared has them,
 else random pixels), MLP 784-512-512-10, batch 128, Adam. The three pipelines run interleaved, one
@@ -11,8 +12,13 @@ training epoch each per repetition, and the medians are compared, so machine noi
 """
 
 import argparse
+import os
 import platform
+import resource
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -107,9 +113,65 @@ def dlstudy_epoch(root: Path, out: Path) -> float:
     return timer.seconds
 
 
+SCRIPTS = Path(__file__).resolve().parent
+TRAIN = [str(Path(sys.executable).with_name("dlstudy-train"))]
+QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
+
+
+def matmul_gflops(n: int = 1024, reps: int = 20) -> float:
+    """The machine's dense float32 matmul rate: the ceiling for an MLP."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
+
+
+def startup(root: Path, reps: int = 3) -> tuple[float, float, int]:
+    """Median seconds from launching `dlstudy-train` to its first training step, and to `import lightning`
+    (after one warm-up, so both read the same file cache), and the peak resident memory (bytes) of a
+    one-epoch MNIST MLP run."""
+    def import_lightning() -> float:  # to the moment the import is done, as for the first step (no exit)
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", "import lightning, time; print(repr(time.time()))"], check=True,
+                             capture_output=True, text=True).stdout
+        return float(out) - t0
+
+    def first_step() -> float:
+        stamp = root / "first_step"
+        stamp.unlink(missing_ok=True)
+        t0 = time.time()
+        subprocess.run([*TRAIN, "experiment=mnist_mlp", f"paths.data_dir={root}", "trainer.max_epochs=1",
+                        f"hydra.run.dir={root / 'startup'}", *QUIET,
+                        f"+callbacks.first={{_target_:bench_callbacks.FirstStepTime,path:'{stamp}'}}"],
+                       check=True, env=os.environ | {"PYTHONPATH": str(SCRIPTS)},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(root / "startup")
+        return float(stamp.read_text()) - t0
+
+    import_lightning()
+    imports, firsts = [], []
+    for _ in range(reps):  # interleaved, like the epochs
+        imports.append(import_lightning())
+        firsts.append(first_step())
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return statistics.median(firsts), statistics.median(imports), peak
+
+
+def sweep_seconds(root: Path, *launcher: str) -> float:
+    """Wall time of a 4-job digits sweep (each job a full default run)."""
+    t0 = time.time()
+    subprocess.run([*TRAIN, "-m", "loss=cross_entropy,square,focal,nll", f"hydra.sweep.dir={root / 'sweep'}", *QUIET,
+                    *launcher], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(root / "sweep")
+    return time.time() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--tests", action="store_true", help="also time the whole test suite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -123,7 +185,12 @@ def main() -> None:
             times["b"].append(dlstudy_epoch(root, root / f"run{rep}"))
             times["c"].append(torchvision_loop(root))
             print(f"rep {rep}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+        gflops = matmul_gflops()
+        first_step, import_s, peak = startup(root)
+        sequential = sweep_seconds(root)
+        parallel = sweep_seconds(root, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
     med = {k: statistics.median(v) for k, v in times.items()}
+    work = 3 * 2 * (784 * 512 + 512 * 512 + 512 * 10) * len(X) / 1e9  # forward + backward, one epoch
     print(f"\nmachine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}; data: {source}; {args.reps} interleaved repetitions, medians")
     print("| pipeline | s / epoch |\n| --- | --- |")
@@ -131,6 +198,18 @@ def main() -> None:
     print(f"| (b) dlstudy Trainer pipeline (default callbacks, logging) | {med['b']:.2f} |")
     print(f"| (c) torchvision Dataset + ToTensor/Normalize + DataLoader | {med['c']:.2f} |")
     print(f"\n(b)/(a) = {med['b'] / med['a']:.3f}    (c)/(b) = {med['c'] / med['b']:.2f}")
+    print(f"\nachieved: (a) {work / med['a']:.0f} GFLOP/s, (b) {work / med['b']:.0f} GFLOP/s; "
+          f"bare 1024x1024 matmul loop: {gflops:.0f} GFLOP/s")
+    print(f"start-up: command to first training step {first_step:.2f} s; `import lightning` {import_s:.2f} s; "
+          f"difference {first_step - import_s:.2f} s")
+    print(f"peak resident memory of a one-epoch MNIST MLP run: {peak / 2**30:.2f} GiB")
+    print(f"4-job digits sweep: sequential {sequential:.1f} s, joblib n_jobs=2 {parallel:.1f} s, "
+          f"ratio {sequential / parallel:.2f}")
+    if args.tests:
+        t0 = time.time()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=SCRIPTS.parent,
+                       stdout=subprocess.DEVNULL)
+        print(f"test suite: {time.time() - t0:.0f} s")
 
 
 if __name__ == "__main__":
