@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
 from dlstudy import PROJECT_ROOT
+from dlstudy.data.idx import read_idx, write_mnist
 from dlstudy.data.mnist import MEAN, STD, MNISTDataModule
 from dlstudy.nets import MLP
 
@@ -38,24 +39,13 @@ SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
 
 def write_data(root: Path) -> str:
     """MNIST-sized IDX files under root/MNIST/raw; returns where the pixels came from."""
-    from torchvision.datasets.mnist import read_image_file, read_label_file
-    import gzip, shutil
     if SHARED.exists():
-        for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-            with gzip.open(SHARED / f"{name}.gz") as src, open(root / name, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        images, labels = read_image_file(str(root / "t10k-images-idx3-ubyte")), read_label_file(str(root / "t10k-labels-idx1-ubyte"))
+        images, labels = (read_idx(SHARED / f"t10k-{n}-idx{d}-ubyte.gz") for n, d in (("images", 3), ("labels", 1)))
         source = "the 10,000 real MNIST test digits, tiled 6x"
     else:
         images, labels = torch.randint(0, 256, (10_000, 28, 28), dtype=torch.uint8), torch.randint(0, 10, (10_000,))
         source = "random pixels (real MNIST files not found)"
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, (X, y) in (("train", (images.repeat(6, 1, 1), labels.repeat(6))), ("t10k", (images, labels))):
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
-            (2051).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in X.shape) + X.numpy().tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            (2049).to_bytes(4, "big") + len(y).to_bytes(4, "big") + y.to(torch.uint8).numpy().tobytes())
+    write_mnist(root, (images.repeat(6, 1, 1), labels.repeat(6)), (images, labels))
     return source
 
 

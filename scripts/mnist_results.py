@@ -7,19 +7,17 @@ Trains on the first 8,000 official test images (1,000 of them for validation) an
 """
 
 import argparse
-import gzip
 import platform
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 from lightning.pytorch.callbacks import Callback
-from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from dlstudy import PROJECT_ROOT
 from dlstudy.build import build, build_trainer, compose_train
+from dlstudy.data.idx import read_idx, write_mnist
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
 
@@ -36,18 +34,8 @@ class EpochTimer(Callback):
 
 
 def write_split(root: Path) -> None:
-    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-        with gzip.open(SHARED / f"{name}.gz") as src, open(root / name, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    X, y = read_image_file(str(root / "t10k-images-idx3-ubyte")), read_label_file(str(root / "t10k-labels-idx1-ubyte"))
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, sl in (("train", slice(0, 8000)), ("t10k", slice(8000, None))):
-        images, labels = X[sl], y[sl].to(torch.uint8)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
-            (2051).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in images.shape) + images.numpy().tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            (2049).to_bytes(4, "big") + len(labels).to_bytes(4, "big") + labels.numpy().tobytes())
+    images, labels = (read_idx(SHARED / f"t10k-{n}-idx{d}-ubyte.gz") for n, d in (("images", 3), ("labels", 1)))
+    write_mnist(root, (images[:8000], labels[:8000]), (images[8000:], labels[8000:]))
 
 
 def main() -> None:

@@ -61,28 +61,17 @@ def quick_trainer(**kwargs):
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist" / "raw"
 
 
-def write_idx(path: Path, array, gz: bool = False) -> None:
-    """An IDX file as MNIST publishes it: magic 2051 (images) or 2049 (labels), sizes, then uint8 bytes."""
+def write_mnist(data_dir: Path, train: tuple, test: tuple, gz: bool = False) -> Path:
+    """MNIST-format files under <data_dir>/MNIST/raw/, gzip-compressed as published when `gz`."""
     import gzip
 
-    import torch
+    from dlstudy.data.idx import write_mnist as write
 
-    t = torch.as_tensor(array, dtype=torch.uint8)
-    magic = 2051 if t.ndim == 3 else 2049
-    data = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in t.shape) + t.numpy().tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    write(data_dir, train, test)
     if gz:
-        path.with_name(path.name + ".gz").write_bytes(gzip.compress(data))
-    else:
-        path.write_bytes(data)
-
-
-def write_mnist(data_dir: Path, train: tuple, test: tuple, gz: bool = False) -> Path:
-    """(images, labels) for the train and t10k files under <data_dir>/MNIST/raw/."""
-    raw = data_dir / "MNIST" / "raw"
-    for prefix, (images, labels) in (("train", train), ("t10k", test)):
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", images, gz)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, gz)
+        for f in (data_dir / "MNIST" / "raw").iterdir():
+            f.with_name(f.name + ".gz").write_bytes(gzip.compress(f.read_bytes()))
+            f.unlink()
     return data_dir
 
 
@@ -102,13 +91,8 @@ def real_mnist(tmp_path_factory):
     """Real digits: a 'train' split from the first 8,000 official test images, 'test' from the last 2,000."""
     if not SHARED_MNIST.exists():
         pytest.skip(f"real MNIST files not found at {SHARED_MNIST} (they ship only beside CI's clone)")
-    from torchvision.datasets.mnist import read_image_file, read_label_file
+    from dlstudy.data.idx import read_idx
 
-    import gzip
-    import shutil
     tmp = tmp_path_factory.mktemp("real")
-    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-        with gzip.open(SHARED_MNIST / f"{name}.gz") as src, open(tmp / name, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    images, labels = read_image_file(str(tmp / "t10k-images-idx3-ubyte")), read_label_file(str(tmp / "t10k-labels-idx1-ubyte"))
+    images, labels = (read_idx(SHARED_MNIST / f"t10k-{n}-idx{d}-ubyte.gz") for n, d in (("images", 3), ("labels", 1)))
     return write_mnist(tmp / "data", (images[:8000], labels[:8000]), (images[8000:], labels[8000:]))

@@ -13,3 +13,13 @@ def test_short_fit_on_gpu(train):
     assert torch.isfinite(torch.tensor(scalars(run)["train/loss"])).all()
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
     assert ckpt["dlstudy_config"]["trainer"]["accelerator"] == "gpu"
+
+
+def test_on_device_data_lives_on_the_gpu(tmp_path, fake_mnist):
+    from dlstudy.build import build, build_trainer, compose_train
+
+    cfg = compose_train("trainer=gpu", "data=mnist", f"paths.data_dir={fake_mnist}", "data.on_device=true",
+                        "debug=fast", "trainer.precision=bf16-mixed", "callbacks.progress_bar=null", output_dir=tmp_path)
+    datamodule, system = build(cfg)
+    build_trainer(cfg).fit(system, datamodule=datamodule)
+    assert datamodule.splits["train"][0].is_cuda, "the whole training set moved to the GPU once"

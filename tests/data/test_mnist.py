@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from dlstudy.data import MNISTDataModule
-from dlstudy.data.mnist import FILES, MEAN, STD, check_idx, random_shift
+from dlstudy.data.idx import check_idx
+from dlstudy.data.mnist import FILES, MEAN, STD, random_shift
 from tests.conftest import write_mnist
 
 
@@ -100,3 +101,26 @@ def test_bad_settings():
         MNISTDataModule(val_size=60_000)
     with pytest.raises(ValueError, match="data_dir"):
         MNISTDataModule(data_dir="/proc/no-such/place").prepare_data()
+
+
+def test_idx_round_trip_matches_torchvision(tmp_path):
+    import gzip
+
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+    from dlstudy.data.idx import read_idx, write_idx
+
+    images, labels = torch.randint(0, 256, (7, 28, 28), dtype=torch.uint8), torch.randint(0, 10, (7,))
+    write_idx(tmp_path / "i", images)
+    write_idx(tmp_path / "l", labels)
+    assert torch.equal(read_image_file(str(tmp_path / "i")), images)
+    assert torch.equal(read_label_file(str(tmp_path / "l")), labels)
+    (tmp_path / "i.gz").write_bytes(gzip.compress((tmp_path / "i").read_bytes()))
+    assert torch.equal(read_idx(tmp_path / "i.gz"), images) and torch.equal(read_idx(tmp_path / "l"), labels.byte())
+
+
+def test_on_device_keeps_the_data_on_the_trainers_device(train, fake_mnist):
+    from tests.conftest import scalars
+
+    run = train("data=mnist", f"paths.data_dir={fake_mnist}", "data.on_device=true", "debug=fast")
+    assert "test/acc" in scalars(run)

@@ -18,11 +18,11 @@ class InMemoryDataModule(L.LightningDataModule):
     task: str  # "classification" or "regression"
     input_shape: tuple[int, ...]
 
-    def __init__(self, batch_size: int = 64):
+    def __init__(self, batch_size: int = 64, on_device: bool = False):
         super().__init__()
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.batch_size = batch_size
+        self.batch_size, self.on_device = batch_size, on_device
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     @property
@@ -30,6 +30,9 @@ class InMemoryDataModule(L.LightningDataModule):
         return math.prod(self.input_shape)
 
     def _loader(self, split: str, shuffle: bool = False) -> BatchLoader:
+        if self.on_device and self.trainer is not None:  # once: every later batch is a gather on the device
+            device = self.trainer.strategy.root_device
+            self.splits[split] = tuple(t.to(device) for t in self.splits[split])
         X, y = self.splits[split]
         ranks = {"rank": self.trainer.global_rank, "world_size": self.trainer.world_size} if self.trainer else {}
         # Shuffling follows the run's seed (seed_everything); the split follows the data's own seed.
@@ -52,8 +55,9 @@ class InMemoryDataModule(L.LightningDataModule):
 class RandomSplitDataModule(InMemoryDataModule):
     """One pool of data from `load()`, split once into train/val/test by a seeded permutation."""
 
-    def __init__(self, batch_size: int = 64, val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0):
-        super().__init__(batch_size)
+    def __init__(self, batch_size: int = 64, val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0,
+                 on_device: bool = False):
+        super().__init__(batch_size, on_device)
         for name, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
             if not 0 < f < 1:
                 raise ValueError(f"{name} must be in (0, 1), got {f!r}")

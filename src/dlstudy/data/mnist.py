@@ -15,24 +15,10 @@ from filelock import FileLock
 from torchvision.datasets import MNIST
 
 from dlstudy.data.base import InMemoryDataModule
+from dlstudy.data.idx import check_idx
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 MEAN, STD = 0.1307, 0.3081  # of the training pixels, scaled to [0, 1]
-
-
-def check_idx(path: Path) -> None:
-    """Raise ValueError naming the file if its IDX header (magic 2051/2049) or its length is wrong."""
-    with open(path, "rb") as f:
-        header = f.read(16)
-    magic = int.from_bytes(header[:4], "big")
-    ndim = {2051: 3, 2049: 1}.get(magic)
-    if ndim is None or len(header) < 4 * (ndim + 1):
-        raise ValueError(f"{path} is corrupted: not an MNIST IDX file (magic number {magic}, expected 2051 or 2049)")
-    dims = [int.from_bytes(header[4 * i + 4:4 * i + 8], "big") for i in range(ndim)]
-    expected, size = 4 * (ndim + 1) + torch.Size(dims).numel(), path.stat().st_size
-    if size != expected:
-        raise ValueError(f"{path} is truncated or corrupted: its header promises {expected} bytes, it has {size}; "
-                         f"delete it and run again")
 
 
 def _gunzip(gz: Path, target: Path) -> None:
@@ -56,13 +42,13 @@ class MNISTDataModule(InMemoryDataModule):
 
     def __init__(self, data_dir: str = "data", batch_size: int = 128, val_size: int = 5000, normalize: bool = True,
                  max_shift: int = 0, on_device: bool = False, download: bool = True, seed: int = 0):
-        super().__init__(batch_size)
+        super().__init__(batch_size, on_device)
         if not 0 < val_size < 60_000:
             raise ValueError(f"val_size must be in (0, 60000), got {val_size!r}")
         if not 0 <= max_shift < 14:
             raise ValueError(f"max_shift must be in [0, 14), got {max_shift!r}")
         self.data_dir, self.val_size, self.normalize = Path(data_dir), val_size, normalize
-        self.max_shift, self.on_device, self.download, self.seed = max_shift, on_device, download, seed
+        self.max_shift, self.download, self.seed = max_shift, download, seed
 
     @property
     def raw_dir(self) -> Path:
@@ -107,9 +93,6 @@ class MNISTDataModule(InMemoryDataModule):
         images = train.data.unsqueeze(1)  # (60000, 1, 28, 28) uint8
         self.splits = {"train": (images[fit], train.targets[fit]), "val": (images[val], train.targets[val]),
                        "test": (test.data.unsqueeze(1), test.targets)}
-        if self.on_device and self.trainer is not None:
-            device = self.trainer.strategy.root_device
-            self.splits = {k: (X.to(device), y.to(device)) for k, (X, y) in self.splits.items()}
 
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
         X, y = batch
