@@ -64,3 +64,19 @@ def test_bad_parts_are_rejected_before_training():
         Classifier(net, num_classes=10, optimizer=partial(torch.optim.Adam, lr=0))
     with pytest.raises(ValueError, match="one logit per class"):
         Classifier(net, num_classes=7).check_batch((torch.randn(4, 1, 8, 8), torch.zeros(4, dtype=torch.long)))
+
+
+def test_compiled_net_trains_and_checkpoints_like_the_plain_one(tmp_path):
+    """compile= compiles the net only: the same state_dict keys, the same outputs, weights_only checkpoints."""
+    torch.manual_seed(0)
+    plain = Classifier(MLP(64, [16], 10), num_classes=10)
+    compiled = Classifier(MLP(64, [16], 10), num_classes=10, compile="eager")  # a backend that needs no compiler
+    compiled.load_state_dict(plain.state_dict())
+    assert compiled.state_dict().keys() == plain.state_dict().keys()
+    X = torch.randn(8, 1, 8, 8)
+    torch.testing.assert_close(compiled(X), plain(X))
+    assert compiled._run_net is not compiled.net, "forward goes through the compiled wrapper"
+    trainer = quick_trainer(max_steps=3, limit_val_batches=0)
+    trainer.fit(compiled, datamodule=DigitsDataModule())
+    trainer.save_checkpoint(tmp_path / "c.ckpt")
+    assert torch.load(tmp_path / "c.ckpt", weights_only=True)["state_dict"].keys() == plain.state_dict().keys()

@@ -16,8 +16,9 @@ class Classifier(System):
     hparam_metrics = ("val/loss", "val/acc", "test/loss", "test/acc")
 
     def __init__(self, net: nn.Module, num_classes: int, loss: nn.Module | None = None,
-                 optimizer: OptimizerFactory | None = None, scheduler: SchedulerFactory | None = None, init=None):
-        super().__init__(net, loss if loss is not None else nn.CrossEntropyLoss(), optimizer, scheduler, init)
+                 optimizer: OptimizerFactory | None = None, scheduler: SchedulerFactory | None = None, init=None,
+                 compile: bool | str = False):
+        super().__init__(net, loss if loss is not None else nn.CrossEntropyLoss(), optimizer, scheduler, init, compile)
         self.save_hyperparameters("num_classes", logger=False)  # plain values only: weights_only loading
         self.num_classes = num_classes
         self.add_metrics(MetricCollection({

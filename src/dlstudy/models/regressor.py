@@ -14,8 +14,8 @@ class Regressor(System):
     hparam_metrics = ("val/loss", "val/mse", "test/loss", "test/mse", "test/r2")
 
     def __init__(self, net: nn.Module, loss: nn.Module | None = None, optimizer: OptimizerFactory | None = None,
-                 scheduler: SchedulerFactory | None = None, init=None):
-        super().__init__(net, loss if loss is not None else nn.MSELoss(), optimizer, scheduler, init)
+                 scheduler: SchedulerFactory | None = None, init=None, compile: bool | str = False):
+        super().__init__(net, loss if loss is not None else nn.MSELoss(), optimizer, scheduler, init, compile)
         self.outputs_per_target = getattr(self.loss, "outputs_per_target", 1)
         self.add_metrics(MetricCollection({"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()}))
 

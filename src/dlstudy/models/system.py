@@ -21,7 +21,8 @@ class System(L.LightningModule):
     hparam_metrics: tuple[str, ...]  # the final metrics a sweep compares (TensorBoard's HPARAMS tab)
 
     def __init__(self, net: nn.Module, loss: nn.Module, optimizer: OptimizerFactory | None = None,
-                 scheduler: SchedulerFactory | None = None, init: Callable[[nn.Module], None] | None = None):
+                 scheduler: SchedulerFactory | None = None, init: Callable[[nn.Module], None] | None = None,
+                 compile: bool | str = False):
         super().__init__()
         check_fits(loss, self.task)
         lr = getattr(optimizer, "keywords", {}).get("lr")
@@ -31,6 +32,10 @@ class System(L.LightningModule):
         self.make_optimizer = optimizer or torch.optim.Adam
         self.make_scheduler = scheduler
         apply_init(self.net, init)  # once, here, after the caller has seeded the run
+        # compile: True (inductor) or a backend name. The net is compiled, not the system, and kept out
+        # of the module tree, so state_dict keys and checkpoints are the same either way.
+        backend = "inductor" if compile is True else compile
+        self.__dict__["_run_net"] = torch.compile(self.net, backend=backend) if backend else self.net
 
     def add_metrics(self, metrics: MetricCollection) -> None:
         """One copy per stage (`train_metrics`, ...), logged as `<stage>/<name>`.
@@ -42,7 +47,7 @@ class System(L.LightningModule):
             setattr(self, f"{stage}_metrics", metrics.clone(prefix=f"{stage}/"))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.net(X)
+        return self._run_net(X)
 
     def check_batch(self, batch) -> None:
         """Raise ValueError if the net's output does not fit the loss; run before training starts."""
