@@ -28,14 +28,14 @@ def compose_train(*overrides: str, output_dir: Path) -> DictConfig:
     return cfg
 
 
-def shapes_of(dm: L.LightningDataModule) -> dict:
+def shapes_of(dm: L.LightningDataModule, loss) -> dict:
     """What model configs interpolate as ${shapes.*}: the DataModule is the one source of shapes."""
     shapes = {"num_inputs": dm.num_inputs, "input_shape": list(dm.input_shape)}
     if dm.task == "classification":
-        shapes |= {"num_classes": dm.num_classes, "num_outputs": dm.num_classes}
-    else:
-        shapes |= {"num_targets": dm.num_targets}
-    return shapes
+        return shapes | {"num_classes": dm.num_classes, "num_outputs": dm.num_classes}
+    # a Gaussian head, say, reads a mean and a log-variance per target
+    return shapes | {"num_targets": dm.num_targets,
+                     "num_outputs": dm.num_targets * getattr(loss, "outputs_per_target", 1)}
 
 
 def build_system(cfg: DictConfig, dm: L.LightningDataModule) -> System:
@@ -45,11 +45,8 @@ def build_system(cfg: DictConfig, dm: L.LightningDataModule) -> System:
         raise ValueError(f"model={cfg.model._target_.rsplit('.', 1)[-1]} is for {task}, "
                          f"data={type(dm).__name__} is for {dm.task}")
     loss = instantiate(cfg.loss)
-    shapes = shapes_of(dm)
-    if dm.task == "regression":  # e.g. a Gaussian head reads a mean and a log-variance per target
-        shapes["num_outputs"] = dm.num_targets * getattr(loss, "outputs_per_target", 1)
     with open_dict(cfg):
-        cfg.shapes = shapes
+        cfg.shapes = shapes_of(dm, loss)
     return instantiate(cfg.model, loss=loss, optimizer=instantiate(cfg.optimizer),
                        scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
                        init=instantiate(cfg.init) if cfg.get("init") else None)
