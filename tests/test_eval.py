@@ -48,3 +48,11 @@ def test_checkpoint_of_another_model_config_is_one_line(train, monkeypatch, tmp_
     assert exit_info.value.code == 2
     (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
     assert "do not fit" in line and "size mismatch" in line
+
+
+def test_an_explicit_run_folder_leaves_no_other_folder_behind(train, monkeypatch, tmp_path):
+    """The default run folder is created when resolved; it must not be resolved when overridden."""
+    monkeypatch.chdir(tmp_path)
+    run = train("debug=fast")
+    evaluate(monkeypatch, tmp_path, run / "checkpoints" / "last.ckpt")
+    assert not (tmp_path / "outputs").exists()

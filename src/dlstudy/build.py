@@ -20,8 +20,9 @@ from dlstudy.models import System
 def compose_train(*overrides: str, output_dir: Path) -> DictConfig:
     """The train config as the app's task function sees it, for scripts and tests that run parts of it."""
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=[*overrides, f"hydra.runtime.output_dir={output_dir}"],
-                      return_hydra_config=True)
+        # hydra.run.dir too: its default, ${unique_dir:...}, would create a run folder when resolved
+        cfg = compose("train", overrides=[*overrides, f"hydra.runtime.output_dir={output_dir}",
+                                          f"hydra.run.dir={output_dir}"], return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)  # ${hydra:...} resolves as in a real run
     with open_dict(cfg):
         del cfg["hydra"]
