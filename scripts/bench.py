@@ -83,11 +83,16 @@ def torchvision_loop(root: Path) -> float:
 
 
 class EpochTimer(Callback):
+    """Seconds of each training epoch, from its first batch to its end (validation excluded)."""
+
+    def __init__(self):
+        self.seconds: list[float] = []
+
     def on_train_epoch_start(self, trainer, pl_module):
         self.start = time.perf_counter()
 
     def on_train_epoch_end(self, trainer, pl_module):
-        self.seconds = time.perf_counter() - self.start
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 def dlstudy_epoch(root: Path, out: Path) -> float:
@@ -101,7 +106,7 @@ def dlstudy_epoch(root: Path, out: Path) -> float:
     timer = EpochTimer()
     trainer.callbacks.append(timer)
     trainer.fit(system, datamodule=datamodule)
-    return timer.seconds
+    return timer.seconds[-1]
 
 
 SCRIPTS = Path(__file__).resolve().parent

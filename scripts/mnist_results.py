@@ -9,28 +9,16 @@ Trains on the first 8,000 official test images (1,000 of them for validation) an
 import argparse
 import platform
 import tempfile
-import time
 from pathlib import Path
 
 import torch
-from lightning.pytorch.callbacks import Callback
 
 from dlstudy import PROJECT_ROOT
+from bench import EpochTimer  # scripts/ is on sys.path when a script runs from it
 from dlstudy.build import build, build_trainer, compose_train
 from dlstudy.data.idx import read_idx, write_mnist
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
-
-
-class EpochTimer(Callback):
-    def __init__(self):
-        self.seconds = []
-
-    def on_train_epoch_start(self, trainer, pl_module):
-        self.start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, pl_module):
-        self.seconds.append(time.perf_counter() - self.start)
 
 
 def write_split(root: Path) -> None:
