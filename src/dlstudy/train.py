@@ -89,9 +89,23 @@ def run(cfg: DictConfig) -> float | None:
     return metrics.get(cfg.monitor)  # what a sweeper minimises
 
 
+def check_choices(args: list[str]) -> None:
+    """An unknown option of a config group (`loss=crossentropy`) is one line listing the valid ones."""
+    for arg in args:
+        key, _, value = arg.lstrip("+").partition("=")
+        group = Path(CONF_DIR) / key
+        if not value or key.startswith("hydra") or not group.is_dir() or "(" in value:
+            continue
+        options = sorted(p.stem for p in group.glob("*.yaml"))
+        for choice in value.split(","):  # a sweep lists several
+            if choice not in options and choice != "null":
+                raise ValueError(f"{key}={choice} is not an option; {key} is one of: {', '.join(options)}")
+
+
 def main() -> None:
-    """Console entry point: `resume=` is turned into the run's own overrides before Hydra starts."""
+    """Console entry point: options checked, and `resume=` turned into the run's own overrides, before Hydra."""
     try:
+        check_choices(sys.argv[1:])
         sys.argv[1:] = resume_args(sys.argv[1:])
     except ValueError as e:
         fail(str(e))
