@@ -1,7 +1,7 @@
 """The studies' own machinery: step-size limit, diagnostics, information terms, the summariser, launchers."""
 
 import json
-import math
+import os
 
 import pytest
 import yaml
@@ -87,7 +87,8 @@ def test_joblib_sweep_runs_jobs_in_parallel_with_their_share_of_threads(train, t
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
     assert [p.name for p in jobs] == ["0_loss=cross_entropy", "1_loss=square"]
     assert [read_status(p)["status"] for p in jobs] == ["finished", "finished"]
-    assert {json.loads((p / "status.json").read_text()).get("threads") for p in jobs} == {max(1, (__import__("os").cpu_count() or 1) // 2)}
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert {json.loads((p / "status.json").read_text()).get("threads") for p in jobs} == {share}
 
 
 def test_optuna_search_records_the_best_trial(train, tmp_path):

@@ -42,7 +42,8 @@ class Diagnostics(Callback):
             self.stats[name] = {"act_mean": out.mean(), "act_std": out.std(), "zero_frac": (out == 0).float().mean(),
                                 "dead_frac": dead, "preact_zero_frac": zero_in.float().mean()}
             self.stats[name]["_zero_in"] = zero_in
-            self.stats[name]["_act"] = out
+            if self.histograms:
+                self.stats[name]["_act"] = out
         return hook
 
     def _backward(self, name: str):
@@ -66,7 +67,7 @@ class Diagnostics(Callback):
             if isinstance(module, LAYERS) and module.weight.grad is not None:
                 writer.add_scalar(f"diag/{name}/grad_norm", module.weight.grad.norm().item(), step)
         for name, stats in self.stats.items():
-            act = stats.pop("_act")
+            act = stats.pop("_act", None)
             stats.pop("_zero_in", None)
             for key, value in stats.items():
                 writer.add_scalar(f"diag/{name}/{key}", float(value), step)

@@ -61,12 +61,11 @@ class OptunaSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> Any:
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         space = {o.get_key_element(): o.value() for o in parser.parse_overrides([f"{k}={v}" for k, v in self.params.items()])}
-        fixed = [a for a in arguments]
         study = optuna.create_study(direction=self.direction, sampler=optuna.samplers.TPESampler(seed=self.seed))
         done = 0
         while done < self.n_trials:
             trials = [study.ask() for _ in range(min(self.n_jobs, self.n_trials - done))]
-            batch = [fixed + [f"{k}={suggest(t, k, s)}" for k, s in space.items()] for t in trials]
+            batch = [arguments + [f"{k}={suggest(t, k, s)}" for k, s in space.items()] for t in trials]
             for trial, ret in zip(trials, self.launcher.launch(batch, initial_job_idx=done)):
                 value = ret._return_value if ret.status.name == "COMPLETED" else None
                 if isinstance(value, (int, float)) and value == value:
