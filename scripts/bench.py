@@ -1,7 +1,7 @@
 """Epoch time of dlstudy's Trainer pipeline against a hand-written loop and the usual torchvision pipeline,
 with start-up time, peak memory, achieved GFLOP/s, sweep throughput and (--tests) the suite's duration.
 
-    python scripts/bench.py [--reps 3] [--tests]      (make bench)
+    python scripts/bench.py [--reps 5] [--tests]      (make bench)
 
 Workload: MNIST-sized data (60,000 x 1x28x28 uint8; the real test digits tiled when ../shared has them,
 else random pixels), MLP 784-512-512-10, batch 128, Adam. The three pipelines run interleaved, one
@@ -14,7 +14,6 @@ training epoch each per repetition, and the medians are compared, so machine noi
 import argparse
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -126,33 +125,37 @@ def matmul_gflops(n: int = 1024, reps: int = 20) -> float:
 
 def startup(root: Path, reps: int = 3) -> tuple[float, float, int]:
     """Median seconds from launching `dlstudy-train` to its first training step, and to `import lightning`
-    (after one warm-up, so both read the same file cache), and the peak resident memory (bytes) of a
-    one-epoch MNIST MLP run."""
+    (after one warm-up, so both read the same file cache), and the peak resident memory (bytes) of those
+    one-epoch MNIST MLP runs, each read from its own process's resource usage."""
     def import_lightning() -> float:  # to the moment the import is done, as for the first step (no exit)
         t0 = time.time()
         out = subprocess.run([sys.executable, "-c", "import lightning, time; print(repr(time.time()))"], check=True,
                              capture_output=True, text=True).stdout
         return float(out) - t0
 
-    def first_step() -> float:
+    def first_step() -> tuple[float, int]:
         stamp = root / "first_step"
         stamp.unlink(missing_ok=True)
         t0 = time.time()
-        subprocess.run([*TRAIN, "experiment=mnist_mlp", f"paths.data_dir={root}", "trainer.max_epochs=1",
-                        f"hydra.run.dir={root / 'startup'}", *QUIET,
-                        f"+callbacks.first={{_target_:bench_callbacks.FirstStepTime,path:'{stamp}'}}"],
-                       check=True, env=os.environ | {"PYTHONPATH": str(SCRIPTS)},
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run = subprocess.Popen([*TRAIN, "experiment=mnist_mlp", f"paths.data_dir={root}", "trainer.max_epochs=1",
+                                f"hydra.run.dir={root / 'startup'}", *QUIET,
+                                f"+callbacks.first={{_target_:bench_callbacks.FirstStepTime,path:'{stamp}'}}"],
+                               env=os.environ | {"PYTHONPATH": str(SCRIPTS)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(run.pid, 0)  # this run's own peak, not the largest child's so far
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError("the start-up run failed")
         shutil.rmtree(root / "startup")
-        return float(stamp.read_text()) - t0
+        return float(stamp.read_text()) - t0, usage.ru_maxrss * 1024
 
     import_lightning()
-    imports, firsts = [], []
+    imports, firsts, peaks = [], [], []
     for _ in range(reps):  # interleaved, like the epochs
         imports.append(import_lightning())
-        firsts.append(first_step())
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return statistics.median(firsts), statistics.median(imports), peak
+        seconds, peak = first_step()
+        firsts.append(seconds)
+        peaks.append(peak)
+    return statistics.median(firsts), statistics.median(imports), max(peaks)
 
 
 def sweep_seconds(root: Path, *launcher: str) -> float:
@@ -166,7 +169,7 @@ def sweep_seconds(root: Path, *launcher: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--tests", action="store_true", help="also time the whole test suite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
