@@ -23,3 +23,15 @@ def test_on_device_data_lives_on_the_gpu(tmp_path, fake_mnist):
     datamodule, system = build(cfg)
     build_trainer(cfg).fit(system, datamodule=datamodule)
     assert datamodule.splits["train"][0].is_cuda, "the whole training set moved to the GPU once"
+
+
+def test_divergence_on_gpu_names_the_first_bad_step():
+    """On a GPU the guard reads losses in groups of 50 (no wait for the device each step)."""
+    from dlstudy.callbacks import DivergenceGuard, Diverged
+    from tests.callbacks.test_guards import NaNAt, loader
+    from tests.conftest import quick_trainer
+
+    trainer = quick_trainer(accelerator="gpu", max_epochs=10, callbacks=[DivergenceGuard()])
+    with pytest.raises(Diverged, match="at step 2 "):
+        trainer.fit(NaNAt(bad_step=2), train_dataloaders=loader())
+    assert trainer.global_step == 50, "the first 50 losses were read together"

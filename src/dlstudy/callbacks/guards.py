@@ -1,10 +1,10 @@
 """Stop a run cleanly: on a diverged loss, and on SIGTERM / SIGINT with a resumable checkpoint."""
 
-import math
 import signal
 from pathlib import Path
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import Callback
 
 from dlstudy.callbacks.tensorboard import writer_of
@@ -23,21 +23,64 @@ class Interrupted(BaseException):
 
 
 class DivergenceGuard(Callback):
-    """Checks every training loss; the first NaN or infinity stops the run, naming the step and the lr."""
+    """Stops the run at the first NaN or infinite training loss, naming its step and the learning rate.
+
+    Reading a loss on the host waits for the device. On the CPU that is free and every loss is read as it
+    comes; on an accelerator the losses stay on the device and are read together every `every_n_steps`
+    steps (50 unless set), and always before validation, a checkpoint or the end of training, so no
+    diverged weights are validated or saved and the message still names the first bad step.
+    """
+
+    def __init__(self, every_n_steps: int | None = None):
+        if every_n_steps is not None and every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be >= 1, got {every_n_steps}")
+        self.every_n_steps = every_n_steps
+        self._pending: list[tuple[int, int, torch.Tensor]] = []  # (step, epoch, detached loss)
+        self._step = 0
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
+        self._step = trainer.global_step  # the step the loss is logged at
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        value = float(loss)
-        if math.isfinite(value):
+        if loss is None:  # a step the module chose to skip
             return
+        self._pending.append((self._step, trainer.current_epoch, loss.detach()))
+        every = self.every_n_steps or (1 if loss.device.type == "cpu" else 50)
+        if len(self._pending) >= every:
+            self.check(trainer)
+
+    def check(self, trainer: L.Trainer) -> None:
+        """Read the pending losses (one wait for the device); raise Diverged at the first bad one."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        values = torch.stack([loss.float() for _, _, loss in pending]).cpu()  # (n,)
+        bad = (~torch.isfinite(values)).nonzero()
+        if len(bad) == 0:
+            return
+        i = int(bad[0])
+        step, epoch = pending[i][:2]
         lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
-        message = (f"training diverged: loss = {value} at step {trainer.global_step} (epoch {trainer.current_epoch}); "
+        message = (f"training diverged: loss = {values[i].item()} at step {step} (epoch {epoch}); "
                    f"the learning rate (lr = {lr}) is the likely cause, try a smaller one")
         if (writer := writer_of(trainer)) is not None:
-            writer.add_scalar("status/diverged", 1.0, trainer.global_step)
-            writer.add_text("status", message, trainer.global_step)
+            writer.add_scalar("status/diverged", 1.0, step)
+            writer.add_text("status", message, step)
             writer.flush()
         raise Diverged(message)
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module) -> None:
+        self.check(trainer)
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module, checkpoint: dict) -> None:
+        self.check(trainer)  # raising here leaves the file unwritten
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
+        self.check(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module) -> None:
+        self.check(trainer)
 
 
 class GracefulStop(Callback):

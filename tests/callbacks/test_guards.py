@@ -1,0 +1,73 @@
+"""DivergenceGuard: the first non-finite loss is named exactly, and nothing diverged is validated or saved."""
+
+import lightning as L
+import pytest
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from torch import nn
+
+from dlstudy.callbacks import DivergenceGuard, Diverged
+from dlstudy.data.batches import BatchLoader
+from tests.conftest import quick_trainer
+
+
+class NaNAt(L.LightningModule):
+    """Least squares on random data whose loss turns NaN at one step."""
+
+    def __init__(self, bad_step: int):
+        super().__init__()
+        self.net, self.bad_step, self.validated = nn.Linear(3, 1), bad_step, 0
+
+    def training_step(self, batch, batch_idx):
+        X, y = batch
+        loss = nn.functional.mse_loss(self.net(X), y)
+        return loss * float("nan") if self.global_step == self.bad_step else loss
+
+    def validation_step(self, batch, batch_idx):
+        self.validated += 1
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def loader():
+    X = torch.randn(64, 3)
+    return BatchLoader(X, X.sum(1, keepdim=True), batch_size=8)  # 8 steps per epoch
+
+
+def fit(guard: DivergenceGuard, *callbacks, **trainer) -> tuple[L.Trainer, NaNAt, str]:
+    module, t = NaNAt(bad_step=2), quick_trainer(max_epochs=1, callbacks=[guard, *callbacks], **trainer)
+    with pytest.raises(Diverged) as e:
+        t.fit(module, train_dataloaders=loader(), val_dataloaders=loader())
+    return t, module, str(e.value)
+
+
+def test_on_the_cpu_every_loss_is_read_at_once():
+    t, _, message = fit(DivergenceGuard())
+    assert "at step 2 (epoch 0)" in message and "lr = 0.01" in message
+    assert t.global_step == 3, "stopped right after the bad step"
+
+
+def test_read_in_groups_still_names_the_first_bad_step():
+    t, _, message = fit(DivergenceGuard(every_n_steps=5))
+    assert "loss = nan at step 2" in message
+    assert t.global_step == 5, "the five losses were read together"
+
+
+def test_pending_losses_are_read_before_validation_and_checkpoints(tmp_path):
+    ckpt = ModelCheckpoint(dirpath=tmp_path, save_last=True)
+    _, module, message = fit(DivergenceGuard(every_n_steps=1000), ckpt, enable_checkpointing=True)
+    assert "at step 2" in message
+    assert module.validated == 0, "diverged weights never validated"
+    assert list(tmp_path.iterdir()) == [], "nor saved"
+
+
+def test_finite_losses_pass(tmp_path):
+    module, t = NaNAt(bad_step=-1), quick_trainer(max_epochs=2, callbacks=[DivergenceGuard(every_n_steps=3)])
+    t.fit(module, train_dataloaders=loader())
+    assert t.global_step == 16
+
+
+def test_every_n_steps_must_be_positive():
+    with pytest.raises(ValueError, match="every_n_steps must be >= 1"):
+        DivergenceGuard(every_n_steps=0)
