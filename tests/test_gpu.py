@@ -31,7 +31,7 @@ def test_divergence_on_gpu_names_the_first_bad_step():
     from tests.callbacks.test_guards import NaNAt, loader
     from tests.conftest import quick_trainer
 
-    trainer = quick_trainer(accelerator="gpu", max_epochs=10, callbacks=[DivergenceGuard()])
+    trainer = quick_trainer(accelerator="gpu", max_epochs=1, callbacks=[DivergenceGuard()])
     with pytest.raises(Diverged, match="at step 2 "):
-        trainer.fit(NaNAt(bad_step=2), train_dataloaders=loader())
+        trainer.fit(NaNAt(bad_step=2), train_dataloaders=loader(batch_size=1))  # 64 steps
     assert trainer.global_step == 50, "the first 50 losses were read together"

@@ -30,9 +30,9 @@ class NaNAt(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.01)
 
 
-def loader():
+def loader(batch_size: int = 8):
     X = torch.randn(64, 3)
-    return BatchLoader(X, X.sum(1, keepdim=True), batch_size=8)  # 8 steps per epoch
+    return BatchLoader(X, X.sum(1, keepdim=True), batch_size=batch_size)  # 64 / batch_size steps per epoch
 
 
 def fit(guard: DivergenceGuard, *callbacks, **trainer) -> tuple[L.Trainer, NaNAt, str]:
