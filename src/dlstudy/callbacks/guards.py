@@ -1,5 +1,6 @@
 """Stop a run cleanly: on a diverged loss, and on SIGTERM / SIGINT with a resumable checkpoint."""
 
+import math
 import signal
 from pathlib import Path
 
@@ -55,14 +56,14 @@ class DivergenceGuard(Callback):
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        values = torch.stack([loss.float() for _, _, loss in pending]).cpu()  # (n,)
-        bad = (~torch.isfinite(values)).nonzero()
-        if len(bad) == 0:
+        losses = [loss for _, _, loss in pending]
+        values = torch.stack(losses).tolist() if len(losses) > 1 else [float(losses[0])]  # one read either way
+        i = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+        if i is None:
             return
-        i = int(bad[0])
         step, epoch = pending[i][:2]
         lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
-        message = (f"training diverged: loss = {values[i].item()} at step {step} (epoch {epoch}); "
+        message = (f"training diverged: loss = {values[i]} at step {step} (epoch {epoch}); "
                    f"the learning rate (lr = {lr}) is the likely cause, try a smaller one")
         if (writer := writer_of(trainer)) is not None:
             writer.add_scalar("status/diverged", 1.0, step)
