@@ -1,7 +1,7 @@
 """Epoch time of dlstudy's Trainer pipeline against a hand-written loop and the usual torchvision pipeline,
 with start-up time, peak memory, achieved GFLOP/s, sweep throughput and (--tests) the suite's duration.
 
-    python scripts/bench.py [--reps 5] [--tests]      (make bench)
+    python scripts/bench.py [--reps 5] [--tests] [--gpu]      (make bench)
 
 Workload: MNIST-sized data (60,000 x 1x28x28 uint8; the real test digits tiled when ../shared has them,
 else random pixels), MLP 784-512-512-10, batch 128, Adam. The three pipelines run interleaved, one
@@ -49,36 +49,49 @@ def write_data(root: Path) -> str:
     return source
 
 
-def net_and_optimizer(**adam):
-    net = MLP(784, [512, 512], 10)
+def net_and_optimizer(device: torch.device, **adam):
+    net = MLP(784, [512, 512], 10).to(device)
     return net, torch.optim.Adam(net.parameters(), lr=1e-3, **adam)
 
 
+def sync(device: torch.device) -> None:
+    """Wait for the device, so a clock reading covers the work queued so far."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def hand_loop(X: torch.Tensor, y: torch.Tensor, **adam) -> float:
-    """(a): whole-tensor batches, the same preprocessing as dlstudy, nothing else; torch's default Adam
-    (a2: fused Adam, as dlstudy's optimizer configs use it)."""
-    net, opt = net_and_optimizer(**adam)
+    """(a): whole-tensor batches from tensors already on the device, the same preprocessing as dlstudy,
+    nothing else; torch's default Adam (a2: fused Adam, as dlstudy's optimizer configs use it)."""
+    net, opt = net_and_optimizer(X.device, **adam)
+    sync(X.device)
     start = time.perf_counter()
-    for idx in torch.randperm(len(X)).split(128):
+    for idx in torch.randperm(len(X), device=X.device).split(128):
         xb = (X[idx].float() / 255 - MEAN) / STD  # (128, 1, 28, 28)
         loss = F.cross_entropy(net(xb), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
+    sync(X.device)
     return time.perf_counter() - start
 
 
-def torchvision_loop(root: Path) -> float:
-    """(c): the common template pipeline, PIL image -> ToTensor -> Normalize per sample, then collate."""
+def torchvision_loop(root: Path, device: torch.device) -> float:
+    """(c): the common template pipeline, PIL image -> ToTensor -> Normalize per sample, then collate
+    (and copy each batch to the device, from pinned memory when it is a GPU)."""
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
-    loader = DataLoader(datasets.MNIST(root, train=True, transform=tf), batch_size=128, shuffle=True)
-    net, opt = net_and_optimizer()
+    loader = DataLoader(datasets.MNIST(root, train=True, transform=tf), batch_size=128, shuffle=True,
+                        pin_memory=device.type == "cuda")
+    net, opt = net_and_optimizer(device)
+    sync(device)
     start = time.perf_counter()
     for xb, yb in loader:
+        xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
         loss = F.cross_entropy(net(xb), yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
+    sync(device)
     return time.perf_counter() - start
 
 
@@ -89,18 +102,21 @@ class EpochTimer(Callback):
         self.seconds: list[float] = []
 
     def on_train_epoch_start(self, trainer, pl_module):
+        sync(pl_module.device)
         self.start = time.perf_counter()
 
     def on_train_epoch_end(self, trainer, pl_module):
+        sync(pl_module.device)
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def dlstudy_epoch(root: Path, out: Path) -> float:
+def dlstudy_epoch(root: Path, out: Path, *overrides: str) -> float:
     """(b): the real app's parts, composed from conf/ as `dlstudy-train experiment=mnist_mlp` would."""
     from dlstudy.build import build, build_trainer, compose_train
 
     cfg = compose_train("experiment=mnist_mlp", f"paths.data_dir={root}", "optimizer.lr=0.001", "scheduler=none",
-                        "trainer.max_epochs=1", "++trainer.limit_val_batches=0", "data.val_size=1", output_dir=out)
+                        "trainer.max_epochs=1", "++trainer.limit_val_batches=0", "data.val_size=1", *overrides,
+                        output_dir=out)
     datamodule, system = build(cfg)
     trainer = build_trainer(cfg)
     timer = EpochTimer()
@@ -114,13 +130,15 @@ TRAIN = [str(Path(sys.executable).with_name("dlstudy-train"))]
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
 
 
-def matmul_gflops(n: int = 1024, reps: int = 20) -> float:
+def matmul_gflops(device: torch.device, n: int = 1024, reps: int = 20) -> float:
     """The machine's dense float32 matmul rate: the ceiling for an MLP."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     a @ b
+    sync(device)
     start = time.perf_counter()
     for _ in range(reps):
         a @ b
+    sync(device)
     return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
 
 
@@ -169,27 +187,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--tests", action="store_true", help="also time the whole test suite")
+    parser.add_argument("--gpu", action="store_true", help="epochs on CUDA: (a) and (b) with the data on the GPU "
+                        "(trainer=gpu data.on_device=true), (c) copying pinned batches")
     args = parser.parse_args()
+    if args.gpu and not torch.cuda.is_available():
+        parser.error("--gpu: CUDA is not available on this machine")
+    device = torch.device("cuda" if args.gpu else "cpu")
+    on_gpu = ("trainer=gpu", "data.on_device=true") if args.gpu else ()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         source = write_data(root)
         dm = MNISTDataModule(str(root), val_size=1)
         dm.setup()
-        X, y = dm.splits["train"]
+        X, y = (t.to(device) for t in dm.splits["train"])
         times = {"a": [], "a2": [], "b": [], "c": []}
         for rep in range(args.reps):
             times["a"].append(hand_loop(X, y))
             times["a2"].append(hand_loop(X, y, fused=True))
-            times["b"].append(dlstudy_epoch(root, root / f"run{rep}"))
-            times["c"].append(torchvision_loop(root))
+            times["b"].append(dlstudy_epoch(root, root / f"run{rep}", *on_gpu))
+            times["c"].append(torchvision_loop(root, device))
             print(f"rep {rep}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
-        gflops = matmul_gflops()
+        gflops = matmul_gflops(device)
         first_step, import_s, peak = startup(root)
         sequential = sweep_seconds(root)
         parallel = sweep_seconds(root, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
     med = {k: statistics.median(v) for k, v in times.items()}
     work = 3 * 2 * (784 * 512 + 512 * 512 + 512 * 10) * len(X) / 1e9  # forward + backward, one epoch
-    print(f"\nmachine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+    gpu = f", {torch.cuda.get_device_name()}" if args.gpu else ""
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads{gpu}, "
           f"torch {torch.__version__}; data: {source}; {args.reps} interleaved repetitions, medians")
     print("| pipeline | s / epoch |\n| --- | --- |")
     print(f"| (a) hand-written loop, in-memory tensors | {med['a']:.2f} |")
