@@ -6,6 +6,7 @@ from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 
 from dlstudy.information import entropy
+from dlstudy.models.metrics import BatchMeans
 from dlstudy.models.system import OptimizerFactory, SchedulerFactory, System
 
 
@@ -24,8 +25,8 @@ class Classifier(System):
         self.add_metrics(MetricCollection({
             "acc": MulticlassAccuracy(num_classes, average="micro", validate_args=False),  # fraction correct
             "entropy": MeanMetric(nan_strategy="disable"),  # NaN must show, not vanish
-        }))
-        for stage in ("val", "test"):  # calibration needs every confidence of the epoch: not worth it on train
+        }), train=MetricCollection({"means": BatchMeans(("acc", "entropy"))}))  # the same two, cheaply
+        for stage in ("val", "test"):  # calibration keeps every confidence of the epoch: not worth it on train
             getattr(self, f"{stage}_metrics").add_metrics({"ece": MulticlassCalibrationError(num_classes, n_bins=15)})
 
     def check_output(self, y_hat: torch.Tensor, y: torch.Tensor) -> None:
@@ -35,11 +36,13 @@ class Classifier(System):
 
     def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
         m = getattr(self, f"{stage}_metrics")
-        m["acc"].update(y_hat, y)
         p = y_hat.float().softmax(-1)  # (B, num_classes)
+        if stage == "train":  # every step: the same accuracy and entropy, in one cheap update
+            m["means"].update(torch.stack([(y_hat.argmax(-1) == y).float(), entropy(p)], 1))  # (B, 2)
+            return
+        m["acc"].update(y_hat, y)
         m["entropy"].update(entropy(p))
-        if "ece" in m:
-            m["ece"].update(p, y)
+        m["ece"].update(p, y)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         X = batch[0] if isinstance(batch, (list, tuple)) else batch

@@ -37,14 +37,16 @@ class System(L.LightningModule):
         backend = "inductor" if compile is True else compile
         self.__dict__["_run_net"] = torch.compile(self.net, backend=backend) if backend else self.net
 
-    def add_metrics(self, metrics: MetricCollection) -> None:
-        """One copy per stage (`train_metrics`, ...), logged as `<stage>/<name>`.
+    def add_metrics(self, metrics: MetricCollection, train: MetricCollection | None = None) -> None:
+        """One copy per stage (`train_metrics`, ...), logged as `<stage>/<name>`; `train`, if given, replaces
+        the training stage's copy with a cheaper collection (it is updated every step).
 
         Their states go into checkpoints, so a run resumed mid-epoch reports the same epoch metrics.
         """
-        metrics.persistent(True)
         for stage in ("train", "val", "test"):
-            setattr(self, f"{stage}_metrics", metrics.clone(prefix=f"{stage}/"))
+            chosen = train if stage == "train" and train is not None else metrics
+            chosen.persistent(True)
+            setattr(self, f"{stage}_metrics", chosen.clone(prefix=f"{stage}/"))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self._run_net(X)
