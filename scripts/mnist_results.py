@@ -11,6 +11,7 @@ import platform
 import tempfile
 from pathlib import Path
 
+import lightning as L
 import torch
 
 from dlstudy import PROJECT_ROOT
@@ -38,6 +39,7 @@ def main() -> None:
             cfg = compose_train(f"experiment={name}", f"paths.data_dir={tmp}", "data.val_size=1000",
                                 f"trainer.max_epochs={args.epochs}", "callbacks.progress_bar=null",
                                 "++trainer.enable_progress_bar=false", output_dir=Path(tmp) / name)
+            L.seed_everything(cfg.seed, workers=True, verbose=False)  # as dlstudy-train does: the same run each time
             datamodule, system = build(cfg)
             trainer, timer = build_trainer(cfg), EpochTimer()
             trainer.callbacks.append(timer)
