@@ -192,6 +192,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.gpu and not torch.cuda.is_available():
         parser.error("--gpu: CUDA is not available on this machine")
+    # As a plain PyTorch script sees torch (dlstudy's CPU runs drop it too; see build.plain_cuda_probe):
+    os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     device = torch.device("cuda" if args.gpu else "cpu")
     on_gpu = ("trainer=gpu", "data.on_device=true") if args.gpu else ()
     with tempfile.TemporaryDirectory() as tmp:
