@@ -126,7 +126,7 @@ def dlstudy_epoch(root: Path, out: Path, *overrides: str) -> float:
 
 
 SCRIPTS = Path(__file__).resolve().parent
-TRAIN = [str(Path(sys.executable).with_name("dlstudy-train"))]
+TRAIN = [sys.executable, "-m", "dlstudy.train"]  # dlstudy-train, also where only PYTHONPATH=src finds the package
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
 
 
