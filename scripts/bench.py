@@ -127,6 +127,7 @@ def dlstudy_epoch(root: Path, out: Path, *overrides: str) -> float:
 
 SCRIPTS = Path(__file__).resolve().parent
 TRAIN = [sys.executable, "-m", "dlstudy.train"]  # dlstudy-train, also where only PYTHONPATH=src finds the package
+PYTHONPATH = os.environ.get("PYTHONPATH", "")  # kept for the start-up runs, which add scripts/
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
 
 
@@ -159,7 +160,7 @@ def startup(root: Path, reps: int = 3) -> tuple[float, float, int]:
         subprocess.run([*TRAIN, "experiment=mnist_mlp", f"paths.data_dir={root}", "trainer.max_epochs=1",
                         f"hydra.run.dir={root / 'startup'}", *QUIET,
                         f"+callbacks.probe={{_target_:bench_callbacks.StartupProbe,path:'{stamp}'}}"],
-                       check=True, env=os.environ | {"PYTHONPATH": str(SCRIPTS)},
+                       check=True, env=os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(SCRIPTS), PYTHONPATH]))},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(root / "startup")
         return float(stamp.read_text()) - t0, int(stamp.with_suffix(".peak").read_text())
