@@ -1,5 +1,7 @@
 """build_trainer's side effects on the process."""
 
+import logging
+
 import pytest
 import torch
 
@@ -24,3 +26,12 @@ def test_a_cpu_trainer_stops_adam_probing_nvml_every_step(tmp_path, monkeypatch)
     calls.clear()
     opt.step()
     assert not calls
+
+
+def test_lightning_tips_are_dropped_and_its_other_messages_kept(tmp_path, caplog):
+    cfg = compose_train("trainer=cpu", output_dir=tmp_path)
+    build(cfg)
+    with caplog.at_level(logging.INFO, logger="lightning.pytorch.utilities.rank_zero"):
+        build_trainer(cfg)
+    messages = [r.getMessage() for r in caplog.records if r.name == "lightning.pytorch.utilities.rank_zero"]
+    assert messages and not any("Tip" in m for m in messages), messages

@@ -1,5 +1,6 @@
 """Turn a composed config into parts: DataModule, system, trainer. Shared by train, eval and the tests."""
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -74,10 +75,16 @@ def build_trainer(cfg: DictConfig) -> L.Trainer:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
     callbacks += [DivergenceGuard(), GracefulStop(), RunConfig(OmegaConf.to_container(cfg, resolve=True))]
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(no_tips)  # once: filters are a set
     trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks, plugins=[AtomicCheckpointIO()])
     if isinstance(trainer.accelerator, CPUAccelerator):
         plain_cuda_probe()
     return trainer
+
+
+def no_tips(record: logging.LogRecord) -> bool:
+    """Drops Lightning's "💡 Tip:" lines (adverts for its cloud services) from every run's output."""
+    return not str(record.msg).startswith("💡 Tip:")
 
 
 def plain_cuda_probe() -> None:
