@@ -31,9 +31,10 @@ from torchvision import datasets, transforms
 
 from dlstudy import PROJECT_ROOT
 from dlstudy.data.idx import read_idx, write_mnist
-from dlstudy.data.mnist import MEAN, STD, MNISTDataModule
+from dlstudy.data.mnist import MNISTDataModule
 from dlstudy.nets import MLP
 
+MEAN, STD = MNISTDataModule.mean, MNISTDataModule.std
 SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
 
 

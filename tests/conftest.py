@@ -61,15 +61,15 @@ def quick_trainer(**kwargs):
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist" / "raw"
 
 
-def write_mnist(data_dir: Path, train: tuple, test: tuple, gz: bool = False) -> Path:
+def write_mnist(data_dir: Path, train: tuple, test: tuple, gz: bool = False, name: str = "MNIST") -> Path:
     """MNIST-format files under <data_dir>/MNIST/raw/, gzip-compressed as published when `gz`."""
     import gzip
 
     from dlstudy.data.idx import write_mnist as write
 
-    write(data_dir, train, test)
+    write(data_dir, train, test, name)
     if gz:
-        for f in (data_dir / "MNIST" / "raw").iterdir():
+        for f in (data_dir / name / "raw").iterdir():
             f.with_name(f.name + ".gz").write_bytes(gzip.compress(f.read_bytes()))
             f.unlink()
     return data_dir
@@ -77,13 +77,16 @@ def write_mnist(data_dir: Path, train: tuple, test: tuple, gz: bool = False) -> 
 
 @pytest.fixture
 def fake_mnist(tmp_path):
-    """Small random MNIST-format files (5,200 train: enough for the default val_size; 100 test)."""
+    """Small random MNIST-format files (5,200 train: enough for the default val_size; 100 test), in both the
+    MNIST/ and FashionMNIST/ folders, so either data set reads them instead of real files."""
     import torch
 
     g = torch.Generator().manual_seed(0)
     def split(n):
         return torch.randint(0, 256, (n, 28, 28), generator=g), torch.randint(0, 10, (n,), generator=g)
-    return write_mnist(tmp_path / "data", split(5200), split(100))
+    train, test = split(5200), split(100)
+    write_mnist(tmp_path / "data", train, test, name="FashionMNIST")
+    return write_mnist(tmp_path / "data", train, test)
 
 
 @pytest.fixture(scope="session")

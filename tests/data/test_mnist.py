@@ -2,13 +2,15 @@
 
 import multiprocessing
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 from dlstudy.data import MNISTDataModule
-from dlstudy.data.idx import check_idx
-from dlstudy.data.mnist import FILES, MEAN, STD, random_shift
+from dlstudy.data.augment import random_shift
+from dlstudy.data.idx import read_idx, write_idx
+from dlstudy.data.mnist import FILES
 from tests.conftest import write_mnist
 
 
@@ -23,7 +25,7 @@ def test_official_split_shapes_and_normalisation(fake_mnist):
     assert not any(bytes(x.numpy()) in train_rows for x in dm.splits["test"][0]), "test never mixed into training"
     X, y = dm.on_after_batch_transfer(next(iter(dm.test_dataloader())), 0)
     assert X.shape == (32, 1, 28, 28) and X.dtype == torch.float32
-    torch.testing.assert_close(X, (dm.splits["test"][0][:32].float() / 255 - MEAN) / STD)
+    torch.testing.assert_close(X, (dm.splits["test"][0][:32].float() / 255 - 0.1307) / 0.3081)
 
 
 def test_gz_files_are_used_without_network(tmp_path):
@@ -45,7 +47,7 @@ def test_missing_files_name_the_folder_and_files(tmp_path):
 
 @pytest.mark.parametrize("damage, message", [
     (lambda p: p.write_bytes(p.read_bytes()[:-100]), "truncated"),
-    (lambda p: p.write_bytes(b"\x00\x00\x09\x99" + p.read_bytes()[4:]), "not an MNIST IDX file"),
+    (lambda p: p.write_bytes(b"\x00\x00\x09\x99" + p.read_bytes()[4:]), "not an IDX file"),
 ])
 def test_damaged_files_are_named(fake_mnist, damage, message):
     path = fake_mnist / "MNIST" / "raw" / "train-images-idx3-ubyte"
@@ -62,26 +64,44 @@ def test_truncated_gz_is_named(tmp_path):
     gz = raw / "t10k-images-idx3-ubyte.gz"
     gz.write_bytes(gz.read_bytes()[:200])
     with pytest.raises(ValueError, match="truncated or corrupted") as e:
-        MNISTDataModule(data_dir=str(tmp_path), val_size=10, download=False).prepare_data()
-    assert str(gz) in str(e.value) and not list(raw.glob(".*.tmp")), "no half-written file left behind"
+        MNISTDataModule(data_dir=str(tmp_path), val_size=10, download=False).setup()
+    assert str(gz) in str(e.value)
 
 
-def _prepare(data_dir: str) -> None:
-    MNISTDataModule(data_dir=data_dir, val_size=10, download=False).prepare_data()
+def _slow_download(self) -> None:
+    """Stands in for torchvision's download: counts itself, then writes the files one by one."""
+    import time
+
+    if self._check_exists():  # as torchvision's own download does
+        return
+    with open(Path(self.root) / "downloads.log", "a") as f:
+        f.write("1\n")
+    images, labels = torch.arange(3000 * 784).remainder(256).reshape(3000, 28, 28), torch.arange(3000).remainder(10)
+    for prefix in ("train", "t10k"):
+        time.sleep(0.2)
+        write_idx(Path(self.raw_folder) / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(Path(self.raw_folder) / f"{prefix}-labels-idx1-ubyte", labels)
 
 
-def test_two_processes_preparing_at_once_both_succeed(tmp_path):
-    images, labels = torch.randint(0, 256, (3000, 28, 28)), torch.randint(0, 10, (3000,))
-    write_mnist(tmp_path, (images, labels), (images, labels), gz=True)
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_prepare, args=(str(tmp_path),)) for _ in range(2)]
+def _prepare_with_slow_download(data_dir: str) -> None:
+    from torchvision.datasets import MNIST
+
+    MNIST.download = _slow_download
+    MNISTDataModule(data_dir=data_dir, val_size=10).prepare_data()
+
+
+def test_parallel_jobs_download_once_and_never_see_half_the_files(tmp_path):
+    ctx = multiprocessing.get_context("spawn")  # fresh interpreters, as parallel jobs are (fork + torch can hang)
+    procs = [ctx.Process(target=_prepare_with_slow_download, args=(str(tmp_path),)) for _ in range(2)]
     for p in procs:
         p.start()
     for p in procs:
-        p.join(60)
+        p.join(120)
     assert [p.exitcode for p in procs] == [0, 0]
-    for name in FILES:
-        check_idx(tmp_path / "MNIST" / "raw" / name)
+    assert (tmp_path / "downloads.log").read_text() == "1\n", "the second job waited and found the files"
+    dm = MNISTDataModule(data_dir=str(tmp_path), val_size=10, download=False)
+    dm.setup()
+    assert len(dm.splits["test"][1]) == 3000
 
 
 def test_random_shift_moves_each_image_within_bounds():

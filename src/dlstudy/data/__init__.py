@@ -3,8 +3,8 @@
 from dlstudy.data.base import InMemoryDataModule, RandomSplitDataModule
 from dlstudy.data.batches import BatchLoader
 from dlstudy.data.digits import DigitsDataModule
-from dlstudy.data.mnist import MNISTDataModule
+from dlstudy.data.mnist import FashionMNISTDataModule, MNISTDataModule
 from dlstudy.data.synthetic import SyntheticClassificationDataModule, SyntheticRegressionDataModule
 
-__all__ = ["BatchLoader", "DigitsDataModule", "InMemoryDataModule", "MNISTDataModule", "RandomSplitDataModule",
-           "SyntheticClassificationDataModule", "SyntheticRegressionDataModule"]
+__all__ = ["BatchLoader", "DigitsDataModule", "FashionMNISTDataModule", "InMemoryDataModule", "MNISTDataModule",
+           "RandomSplitDataModule", "SyntheticClassificationDataModule", "SyntheticRegressionDataModule"]

@@ -1,6 +1,7 @@
-"""MNIST's IDX file format: check a file's header against its length, read one (.gz too), write one."""
+"""The IDX file format of MNIST and Fashion-MNIST: read one (plain or .gz) with its header checked, write one."""
 
 import gzip
+import zlib
 from pathlib import Path
 
 import torch
@@ -8,26 +9,33 @@ import torch
 MAGIC = {3: 2051, 1: 2049}  # uint8 images (N, H, W), uint8 labels (N,)
 
 
-def check_idx(path: Path) -> None:
-    """Raise ValueError naming the file if its IDX header (magic 2051/2049) or its length is wrong."""
-    with open(path, "rb") as f:
-        header = f.read(16)
-    magic = int.from_bytes(header[:4], "big")
-    ndim = {2051: 3, 2049: 1}.get(magic)
-    if ndim is None or len(header) < 4 * (ndim + 1):
-        raise ValueError(f"{path} is corrupted: not an MNIST IDX file (magic number {magic}, expected 2051 or 2049)")
-    dims = [int.from_bytes(header[4 * i + 4:4 * i + 8], "big") for i in range(ndim)]
-    expected, size = 4 * (ndim + 1) + torch.Size(dims).numel(), path.stat().st_size
-    if size != expected:
-        raise ValueError(f"{path} is truncated or corrupted: its header promises {expected} bytes, it has {size}; "
-                         f"delete it and run again")
+def _bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed if it is .gz; a damaged archive is one error naming the file."""
+    if not str(path).endswith(".gz"):
+        return path.read_bytes()
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"{path} is truncated or corrupted ({e}); delete it and run again") from None
 
 
 def read_idx(path: Path) -> torch.Tensor:
-    """A uint8 IDX file, plain or .gz, as a tensor of its own shape."""
-    data = (gzip.open if str(path).endswith(".gz") else open)(path, "rb").read()
-    ndim = data[3]
+    """A uint8 IDX file, plain or .gz, as a tensor of its own shape; raises ValueError naming a damaged file.
+
+    Checked after decompressing: the magic number, and that the header's sizes match the payload.
+    """
+    path = Path(path)
+    data = _bytes(path)
+    magic = int.from_bytes(data[:4], "big")
+    ndim = {2051: 3, 2049: 1}.get(magic)
+    if ndim is None or len(data) < 4 * (ndim + 1):
+        raise ValueError(f"{path} is corrupted: not an IDX file of images or labels "
+                         f"(magic number {magic}, expected 2051 or 2049)")
     dims = [int.from_bytes(data[4 * i + 4:4 * i + 8], "big") for i in range(ndim)]
+    expected = 4 * (ndim + 1) + torch.Size(dims).numel()
+    if len(data) != expected:
+        raise ValueError(f"{path} is truncated or corrupted: its header promises {expected} bytes, it has "
+                         f"{len(data)}; delete it and run again")
     return torch.frombuffer(bytearray(data[4 * (ndim + 1):]), dtype=torch.uint8).reshape(dims)
 
 
@@ -39,9 +47,9 @@ def write_idx(path: Path, t: torch.Tensor) -> None:
     path.write_bytes(header + t.numpy().tobytes())
 
 
-def write_mnist(data_dir: Path, train: tuple, test: tuple) -> Path:
-    """(images, labels) for the train and t10k files of <data_dir>/MNIST/raw/, in torchvision's layout."""
-    raw = Path(data_dir) / "MNIST" / "raw"
+def write_mnist(data_dir: Path, train: tuple, test: tuple, name: str = "MNIST") -> Path:
+    """(images, labels) for the train and t10k files of <data_dir>/<name>/raw/, in torchvision's layout."""
+    raw = Path(data_dir) / name / "raw"
     for prefix, (images, labels) in (("train", train), ("t10k", test)):
         write_idx(raw / f"{prefix}-images-idx3-ubyte", torch.as_tensor(images))
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", torch.as_tensor(labels))
