@@ -1,4 +1,4 @@
-"""A LeNet-style convolutional net: (Conv -> activation -> pool) blocks, then an MLP head."""
+"""A LeNet-style convolutional net: (Conv -> [BatchNorm] -> activation -> pool) blocks, then an MLP head."""
 
 from collections.abc import Sequence
 
@@ -14,7 +14,7 @@ class CNN(nn.Module):
 
     def __init__(self, input_shape: Sequence[int], num_outputs: int, channels: Sequence[int] = (16, 32),
                  kernel_size: int = 5, pool: str = "max", num_hiddens: Sequence[int] = (128,),
-                 activation: str = "relu", dropout: float = 0.0):
+                 activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False):
         super().__init__()
         if len(input_shape) != 3:
             raise ValueError(f"input_shape must be (channels, height, width), got {list(input_shape)}")
@@ -25,15 +25,19 @@ class CNN(nn.Module):
         layers: list[nn.Module] = []
         width = input_shape[0]
         for c in channels:
-            layers += [nn.Conv2d(width, c, kernel_size, padding=kernel_size // 2), make_activation(activation),
-                       nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)]
+            # a conv followed by batch norm needs no bias: the norm's shift replaces it
+            layers.append(nn.Conv2d(width, c, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
+            layers += [nn.BatchNorm2d(c)] if batch_norm else []
+            layers += [make_activation(activation), nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)]
             width = c
         self.features = nn.Sequential(*layers)
         if min(input_shape[1:]) < 2 ** len(channels):
             raise ValueError(f"{len(channels)} pooling steps leave nothing of an input of shape {list(input_shape)}")
         with torch.no_grad():
-            num_features = self.features(torch.zeros(1, *input_shape)).numel()
-        self.head = MLP(num_features, num_hiddens, num_outputs, activation=activation, dropout=dropout)
+            num_features = self.features.eval()(torch.zeros(1, *input_shape)).numel()
+        self.features.train()
+        self.head = MLP(num_features, num_hiddens, num_outputs, activation=activation, dropout=dropout,
+                        batch_norm=batch_norm)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(X))  # (B, C, H, W) -> (B, C', H', W') -> (B, num_outputs)
