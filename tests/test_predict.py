@@ -64,3 +64,16 @@ def test_images_of_another_size_or_mode_are_one_line_errors(train, fake_mnist, m
             predict(monkeypatch, tmp_path, run / "checkpoints" / "last.ckpt", folder)
         errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and "this model reads 28x28 mode L" in errors[0]
+
+
+def test_predictions_name_the_class_of_the_checkpoints_data_set(train, monkeypatch, tmp_path):
+    from dlstudy.data import FashionMNISTDataModule
+    from tests.data.test_fashion_mnist import fake_set
+
+    data = fake_set(tmp_path / "data", n=200)
+    run = train("data=fashion_mnist", f"paths.data_dir={data}", "data.val_size=50", "debug=fast")
+    pixels = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8)
+    np.save(tmp_path / "clothes.npy", pixels.numpy())
+    rows = predict(monkeypatch, tmp_path, run / "checkpoints" / "last.ckpt", tmp_path / "clothes.npy")
+    names = FashionMNISTDataModule.class_names
+    assert [r["class_name"] for r in rows] == [names[int(r["predicted_class"])] for r in rows]

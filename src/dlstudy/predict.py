@@ -55,19 +55,21 @@ def main(cfg: DictConfig) -> None:
             raise ValueError(f"ckpt_path: predict reads images for a classifier; this run is "
                              f"{system.task} on {type(datamodule).__name__}")
         load_weights(system, ckpt)
-        names, pixels = read_inputs(Path(cfg.input), tuple(datamodule.input_shape))
+        inputs, pixels = read_inputs(Path(cfg.input), tuple(datamodule.input_shape))
     except (ValueError, TypeError, RuntimeError, OSError, InstantiationException) as e:
         fail(one_line(e))
     system.eval()
     with torch.no_grad():
         probs = torch.cat([system(datamodule.from_uint8(chunk)).softmax(-1) for chunk in pixels.split(cfg.batch_size)])
     p, label = probs.max(-1)  # (N,), (N,)
+    names = getattr(datamodule, "class_names", None) or [str(k) for k in range(probs.shape[-1])]
     Path(cfg.output).parent.mkdir(parents=True, exist_ok=True)
     with open(cfg.output, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["input", "predicted_class", "probability"])
-        writer.writerows(zip(names, label.tolist(), (round(x, 6) for x in p.tolist())))
-    log.info("%d predictions written to %s", len(names), cfg.output)
+        writer.writerow(["input", "predicted_class", "class_name", "probability"])
+        classes = label.tolist()
+        writer.writerows(zip(inputs, classes, (names[k] for k in classes), (round(x, 6) for x in p.tolist())))
+    log.info("%d predictions written to %s", len(inputs), cfg.output)
 
 
 if __name__ == "__main__":

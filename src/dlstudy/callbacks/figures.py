@@ -28,16 +28,17 @@ class TestFigures(Callback):
             return
         y, y_hat = torch.cat(self.y), torch.cat(self.y_hat)
         if pl_module.task == "classification":
-            fig = confusion_figure(multiclass_confusion_matrix(y_hat, y, pl_module.num_classes))
+            names = getattr(trainer.datamodule, "class_names", None)
+            fig = confusion_figure(multiclass_confusion_matrix(y_hat, y, pl_module.num_classes), names)
             writer.add_figure("test/confusion_matrix", fig, trainer.global_step)
         else:
             x = torch.cat(self.X) if self.X else None
             writer.add_figure("test/predictions", regression_figure(x, y, pl_module.point(y_hat)), trainer.global_step)
 
 
-def confusion_figure(cm: torch.Tensor) -> Figure:
-    """Counts with true class on rows, predicted on columns."""
-    fig = Figure(figsize=(5, 5))
+def confusion_figure(cm: torch.Tensor, class_names: list[str] | None = None) -> Figure:
+    """Counts with true class on rows, predicted on columns, the axes labelled by class name when known."""
+    fig = Figure(figsize=(6, 6) if class_names else (5, 5), layout="constrained")
     ax = fig.subplots()
     ax.imshow(cm, cmap="Blues")
     for i, row in enumerate(cm.tolist()):
@@ -45,6 +46,9 @@ def confusion_figure(cm: torch.Tensor) -> Figure:
             if n:
                 ax.text(j, i, n, ha="center", va="center", fontsize=7)
     ax.set(xlabel="predicted", ylabel="true", xticks=range(len(cm)), yticks=range(len(cm)))
+    if class_names:
+        ax.set_xticklabels(class_names, rotation=45, ha="right")
+        ax.set_yticklabels(class_names)
     return fig
 
 
