@@ -6,6 +6,7 @@ from dlstudy.callbacks.guards import DivergenceGuard, Diverged, GracefulStop, In
 from dlstudy.callbacks.histograms import WeightHistograms
 from dlstudy.callbacks.information import InformationTerms
 from dlstudy.callbacks.run_config import RunConfig
+from dlstudy.callbacks.test_curve import TestCurve
 
 __all__ = ["Diagnostics", "DivergenceGuard", "Diverged", "GracefulStop", "InformationTerms", "Interrupted",
-           "RunConfig", "TestFigures", "WeightHistograms"]
+           "RunConfig", "TestCurve", "TestFigures", "WeightHistograms"]
