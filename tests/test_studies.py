@@ -64,21 +64,68 @@ def test_entropy_kl_terms_add_up(train):
         assert kl > 0
 
 
+def md_table(lines: list[str], title: str) -> list[dict]:
+    """The rows of the markdown table under the heading `title` of a summary.md."""
+    start = lines.index(title) + 2
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    body = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        body.append(dict(zip(header, (c.strip() for c in line.strip("|").split("|")))))
+    return body
+
+
 def test_summariser_on_a_sweep_with_a_diverged_job(train, tmp_path, capsys):
     sweep = train("-m", "model=linear_regression", "optimizer=sgd", "optimizer.lr=0.01,0.05,1e10", "debug=fast",
                   "trainer.log_every_n_steps=1", run_dir=tmp_path / "sweep")
     (next(sweep.glob("1_*")) / "status.json").unlink()  # a job still running, or of unknown state
     summarize([str(sweep), "--metric", "test/loss"])
     out = capsys.readouterr().out
-    assert "3 jobs: 1 finished, 1 diverged, 0 failed" in out
+    assert "3 jobs in 3 settings: 1 finished, 1 diverged, 0 failed" in out
+    assert "One run per setting (seed not swept): no intervals and no tests" in out
     lines = (sweep / "summary.md").read_text().splitlines()
-    header = [c.strip() for c in lines[2].strip("|").split("|")]
-    rows = [dict(zip(header, (c.strip() for c in line.strip("|").split("|")))) for line in lines[4:]]
+    rows = md_table(lines, "## Jobs")
     assert len(rows) == 3 and {r["status"] for r in rows[:2]} == {"finished", "unknown"}
     assert rows[-1]["status"] == "diverged" and rows[-1]["test/loss"] == "", "no test after divergence: sorted last"
     assert float(rows[0]["test/loss"]) <= float(rows[1]["test/loss"])
-    assert (sweep / "summary.csv").exists()
+    groups = md_table(lines, "## Settings (one run per setting)")
+    assert [g["n"] for g in groups] == ["1", "1", "1"] and "test/loss 95% CI" not in groups[0]
+    assert (sweep / "summary.csv").exists() and (sweep / "groups.csv").exists()
     assert (sweep / "curves_train_loss.png").exists() and (sweep / "test_loss_vs_optimizer.lr.png").exists()
+
+
+def test_summariser_groups_seeds_with_intervals_and_welch_tests(train, tmp_path, capsys):
+    from scipy import stats as sps
+
+    sweep = train("-m", "model=linear_regression", "optimizer=sgd", "optimizer.lr=0.001,0.1,0.101", "seed=0,1,2",
+                  "debug=fast", "trainer.limit_train_batches=10", run_dir=tmp_path / "sweep")
+    summarize([str(sweep), "--metric", "test/loss"])
+    out = capsys.readouterr().out
+    lines = (sweep / "summary.md").read_text().splitlines()
+    groups = md_table(lines, "## Settings (over seeds: mean, 95% CI (Student's t), std)")
+    jobs = md_table(lines, "## Jobs")
+    assert [g["n"] for g in groups] == ["3", "3", "3"] and "seed" not in groups[0]
+    by_lr = {lr: [float(j["test/loss"]) for j in jobs if j["optimizer.lr"] == lr] for lr in ("0.001", "0.1", "0.101")}
+    best, *rest = groups
+    assert best["p (Welch)"] == "reference"
+    assert float(best["test/loss"]) == pytest.approx(min(sum(v) / 3 for v in by_lr.values()), rel=1e-3)
+    for g in groups:
+        x = by_lr[g["optimizer.lr"]]
+        lo, hi = sps.t.interval(0.95, 2, loc=sum(x) / 3, scale=sps.sem(x))
+        assert [float(v) for v in g["test/loss 95% CI"].strip("[]").split(",")] == pytest.approx([lo, hi], rel=2e-3)
+        if g is not best:
+            p = sps.ttest_ind(x, by_lr[best["optimizer.lr"]], equal_var=False).pvalue
+            assert float(g["p (Welch)"]) == pytest.approx(p, rel=1e-3)
+            assert g["significant"] == ("yes" if p < 0.05 else "no")
+    assert "optimizer.lr=0.001 (p=" in out.split("Significantly different")[1], "the small step is clearly worse"
+    near = next(g for g in groups if g["optimizer.lr"] in ("0.1", "0.101") and g is not best)
+    assert near["significant"] == "no" and f"NOT significantly different from optimizer.lr={best['optimizer.lr']}" in out
+    summarize([str(sweep), "--metric", "test/loss", "--reference", "optimizer.lr=0.001"])
+    assert "different from optimizer.lr=0.001 in test/loss" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        summarize([str(sweep), "--reference", "optimizer.lr=7"])
+    assert "matches 0 groups" in capsys.readouterr().err
 
 
 def test_joblib_sweep_runs_jobs_in_parallel_with_their_share_of_threads(train, tmp_path):
