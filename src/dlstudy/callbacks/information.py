@@ -27,7 +27,7 @@ class InformationTerms(Callback):
         return torch.stack([entropy(p).sum(), cross_entropy(p, log_q).sum(), kl_divergence(p, log_q).sum()]).cpu()
 
     @staticmethod
-    def log(pl_module, stage: str, sums: torch.Tensor, n: int) -> None:
+    def write(pl_module, stage: str, sums: torch.Tensor, n: int) -> None:
         h, ce, kl = (sums / n).tolist()
         pl_module.log_dict({f"{stage}/target_entropy": h, f"{stage}/cross_entropy": ce, f"{stage}/kl": kl})
 
@@ -40,7 +40,7 @@ class InformationTerms(Callback):
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
         if self.n and not trainer.sanity_checking:
-            self.log(pl_module, "val", self.sums, self.n)
+            self.write(pl_module, "val", self.sums, self.n)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
         dm = trainer.datamodule
@@ -51,4 +51,4 @@ class InformationTerms(Callback):
                 X, y = dm.on_after_batch_transfer(tuple(t.to(pl_module.device) for t in batch), 0)
                 sums += self.terms(pl_module, pl_module(X), y)
         pl_module.train(was_training)
-        self.log(pl_module, "train", sums, len(dm.splits["train"][1]))
+        self.write(pl_module, "train", sums, len(dm.splits["train"][1]))

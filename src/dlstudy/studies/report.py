@@ -26,7 +26,7 @@ class Claim:
 def ci(d: Summary, digits: int = 3) -> str:
     """`mean [lo, hi] (n)` with the 95% Student-t interval; the bare value when there is one run."""
     if d.n == 0:
-        return "no finite value"
+        return "—"
     if d.n == 1 or math.isnan(d.lo):
         return f"{d.mean:.{digits}g} (n=1)"
     return f"{d.mean:.{digits}g} [{d.lo:.{digits}g}, {d.hi:.{digits}g}] (n={d.n})"
