@@ -149,3 +149,29 @@ def test_optuna_search_records_the_best_trial(train, tmp_path):
     assert results["best_value"] == pytest.approx(min(losses))
     assert set(results["best_params"]) == {"optimizer.lr", "width", "depth"}
     assert 1e-4 <= results["best_params"]["optimizer.lr"] <= 1e-1
+
+
+# Each claim docs/studies.md makes, asserted on a reduced configuration of its study (the same claims() code that
+# writes the document's "reproduced" column), so a change that breaks a conclusion fails here.
+REDUCED = {
+    "lr_stability": ["lr_factor=0.95,1.05", "seed=0,1", "trainer.max_epochs=120"],
+    "nonlinearity": ["depth=1,2", "model.net.activation=identity,relu", "seed=0,1,2", "data.num_samples=450",
+                     "trainer.max_epochs=30"],
+    "universal_approximation": ["width=2,64", "seed=0,1,2", "trainer.max_epochs=60"],
+    "loss_comparison": ["loss=cross_entropy,square", "seed=0,1,2", "trainer.max_epochs=15"],
+    "init_depth": ["init=kaiming_normal,xavier_normal,zeros", "seed=0,1", "trainer.max_epochs=6"],
+    "entropy_kl": ["seed=0,1,2", "trainer.max_epochs=10"],
+}
+FAST = ["callbacks.checkpoint=null", "++trainer.enable_checkpointing=false"]
+
+
+@pytest.mark.parametrize("study", list(REDUCED))
+def test_every_claim_of_the_study_holds_on_a_reduced_run(study, train, tmp_path):
+    from dlstudy.studies.runner import load
+    from dlstudy.studies import STUDIES
+
+    sweep = train("-m", f"experiment={study}", *REDUCED[study], *FAST, run_dir=tmp_path / study)
+    entry = next(s for s in STUDIES if s.name == study)
+    block = load(entry.report)(sweep, tmp_path / "figures")
+    assert "| yes |" in block and "**no**" not in block, block
+    assert list((tmp_path / "figures").glob("*.png")), "the study draws its figure"

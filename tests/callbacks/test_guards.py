@@ -114,3 +114,23 @@ def test_the_default_run_with_a_huge_step_exits_3(tmp_path):
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("error: training diverged: loss = ") and "at step 1 (epoch 0)" in line and "lr = 1000000.0" in line
     assert '"status": "diverged"' in (tmp_path / "run" / "status.json").read_text()
+
+
+@pytest.mark.parametrize("factor, status, code", [("10", "diverged", 3), ("1e6", "finished", None)])
+def test_the_multiple_comes_from_the_config(train, tmp_path, factor, status, code):
+    """Gradient descent at 1.05 x its step-size limit for 30 steps: its loss grows ~1.2x a step, past 10x, short of 1e6x."""
+    from dlstudy.runs import read_status
+
+    try:
+        train("experiment=lr_stability", "lr_factor=1.05", "trainer.max_epochs=30", f"divergence.max_loss_factor={factor}")
+        exit_code = None
+    except SystemExit as e:
+        exit_code = e.code
+    assert (read_status(tmp_path / "run")["status"], exit_code) == (status, code)
+
+
+def test_a_bad_multiple_is_one_line_before_training(train, capsys):
+    with pytest.raises(SystemExit) as e:
+        train("+divergence.max_loss_factor=0.5", "debug=fast")
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: max_loss_factor must be > 1 (or null), got 0.5"
