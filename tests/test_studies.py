@@ -62,6 +62,9 @@ def test_entropy_kl_terms_add_up(train):
         assert ce == pytest.approx(h + kl, rel=1e-5)
         assert ce == pytest.approx(loss, rel=1e-4), "the logged cross-entropy is the loss"
         assert kl > 0
+    assert len(s["train/kl"]) == 2, "the training-set terms too, once per epoch"
+    for h, ce, kl in zip(s["train/target_entropy"], s["train/cross_entropy"], s["train/kl"]):
+        assert h == pytest.approx(0.5003, abs=1e-4) and ce == pytest.approx(h + kl, rel=1e-5)
 
 
 def md_table(lines: list[str], title: str) -> list[dict]:
@@ -155,7 +158,7 @@ def test_optuna_search_records_the_best_trial(train, tmp_path):
 # writes the document's "reproduced" column), so a change that breaks a conclusion fails here.
 REDUCED = {
     "lr_stability": ["lr_factor=0.95,1.05", "seed=0,1", "trainer.max_epochs=120"],
-    "nonlinearity": ["depth=1,2", "model.net.activation=identity,relu", "seed=0,1,2", "data.num_samples=450",
+    "nonlinearity": ["depth=1,2", "model.net.activation=identity,relu", "seed=0,1,2", "+data.num_samples=450",
                      "trainer.max_epochs=30"],
     "universal_approximation": ["width=2,64", "seed=0,1,2", "trainer.max_epochs=60"],
     "loss_comparison": ["loss=cross_entropy,square", "seed=0,1,2", "trainer.max_epochs=15"],

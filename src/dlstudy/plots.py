@@ -83,7 +83,8 @@ def metric_figure(groups: list[Group], param: str, metric: str) -> Figure:
         if log_x:
             ax.set_xscale("log")
     if ys and min(ys) > 0 and max(ys) / min(ys) >= (10 if log_x else 1000):  # log-log for scaling laws
-        ax.set_yscale("log")
+        ax.set_yscale("log")  # an interval reaching below 0 is drawn down to the axis' bottom
+        ax.set_ylim(bottom=min(ys) / 10)
     n = sorted({d.n for pts in lines.values() for _, d in pts})
     ax.set(xlabel=param, ylabel=metric, title=f"{metric} against {param} (n={','.join(map(str, n))}; 95% CI)")
     if others:
