@@ -160,10 +160,10 @@ REDUCED = {
     "lr_stability": ["lr_factor=0.95,1.05", "seed=0,1", "trainer.max_epochs=120"],
     "nonlinearity": ["depth=1,2", "model.net.activation=identity,relu", "seed=0,1,2", "+data.num_samples=450",
                      "trainer.max_epochs=30"],
-    "universal_approximation": ["width=2,64", "seed=0,1,2", "trainer.max_epochs=60"],
+    "universal_approximation": ["width=2,64", "seed=0,1,2", "optimizer.lr=0.03", "trainer.max_epochs=80"],
     "loss_comparison": ["loss=cross_entropy,square", "seed=0,1,2", "trainer.max_epochs=15"],
     "init_depth": ["init=kaiming_normal,xavier_normal,zeros", "seed=0,1", "trainer.max_epochs=6"],
-    "entropy_kl": ["seed=0,1,2", "trainer.max_epochs=10"],
+    "entropy_kl": ["seed=0,1,2", "trainer.max_epochs=15"],
 }
 FAST = ["callbacks.checkpoint=null", "++trainer.enable_checkpointing=false"]
 
