@@ -1,10 +1,10 @@
-# Two commands: `make train` and `make test`. Both create .venv on first use.
+# `make train`, `make test`, `make studies`. Each creates .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test bench tensorboard clean
+.PHONY: train test studies bench tensorboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ train: $(STAMP)  ## train with the default config; pass overrides as ARGS="loss=
 
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest -q $(ARGS)
+
+studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stability ..." for some, "--report-only"
+	$(BIN)/python -m dlstudy.studies $(ARGS)
 
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)

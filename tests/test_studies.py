@@ -62,6 +62,21 @@ def test_entropy_kl_terms_add_up(train):
         assert ce == pytest.approx(h + kl, rel=1e-5)
         assert ce == pytest.approx(loss, rel=1e-4), "the logged cross-entropy is the loss"
         assert kl > 0
+    assert len(s["train/kl"]) == 2, "the training-set terms too, once per epoch"
+    for h, ce, kl in zip(s["train/target_entropy"], s["train/cross_entropy"], s["train/kl"]):
+        assert h == pytest.approx(0.5003, abs=1e-4) and ce == pytest.approx(h + kl, rel=1e-5)
+
+
+def md_table(lines: list[str], title: str) -> list[dict]:
+    """The rows of the markdown table under the heading `title` of a summary.md."""
+    start = lines.index(title) + 2
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    body = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        body.append(dict(zip(header, (c.strip() for c in line.strip("|").split("|")))))
+    return body
 
 
 def test_summariser_on_a_sweep_with_a_diverged_job(train, tmp_path, capsys):
@@ -70,15 +85,50 @@ def test_summariser_on_a_sweep_with_a_diverged_job(train, tmp_path, capsys):
     (next(sweep.glob("1_*")) / "status.json").unlink()  # a job still running, or of unknown state
     summarize([str(sweep), "--metric", "test/loss"])
     out = capsys.readouterr().out
-    assert "3 jobs: 1 finished, 1 diverged, 0 failed" in out
+    assert "3 jobs in 3 settings: 1 finished, 1 diverged, 0 failed" in out
+    assert "One run per setting (seed not swept): no intervals and no tests" in out
     lines = (sweep / "summary.md").read_text().splitlines()
-    header = [c.strip() for c in lines[2].strip("|").split("|")]
-    rows = [dict(zip(header, (c.strip() for c in line.strip("|").split("|")))) for line in lines[4:]]
+    rows = md_table(lines, "## Jobs")
     assert len(rows) == 3 and {r["status"] for r in rows[:2]} == {"finished", "unknown"}
     assert rows[-1]["status"] == "diverged" and rows[-1]["test/loss"] == "", "no test after divergence: sorted last"
     assert float(rows[0]["test/loss"]) <= float(rows[1]["test/loss"])
-    assert (sweep / "summary.csv").exists()
+    groups = md_table(lines, "## Settings (one run per setting)")
+    assert [g["n"] for g in groups] == ["1", "1", "1"] and "test/loss 95% CI" not in groups[0]
+    assert (sweep / "summary.csv").exists() and (sweep / "groups.csv").exists()
     assert (sweep / "curves_train_loss.png").exists() and (sweep / "test_loss_vs_optimizer.lr.png").exists()
+
+
+def test_summariser_groups_seeds_with_intervals_and_welch_tests(train, tmp_path, capsys):
+    from scipy import stats as sps
+
+    sweep = train("-m", "model=linear_regression", "optimizer=sgd", "optimizer.lr=0.001,0.1,0.101", "seed=0,1,2",
+                  "debug=fast", "trainer.limit_train_batches=10", run_dir=tmp_path / "sweep")
+    summarize([str(sweep), "--metric", "test/loss"])
+    out = capsys.readouterr().out
+    lines = (sweep / "summary.md").read_text().splitlines()
+    groups = md_table(lines, "## Settings (over seeds: mean, 95% CI (Student's t), std)")
+    jobs = md_table(lines, "## Jobs")
+    assert [g["n"] for g in groups] == ["3", "3", "3"] and "seed" not in groups[0]
+    by_lr = {lr: [float(j["test/loss"]) for j in jobs if j["optimizer.lr"] == lr] for lr in ("0.001", "0.1", "0.101")}
+    best, *rest = groups
+    assert best["p (Welch)"] == "reference"
+    assert float(best["test/loss"]) == pytest.approx(min(sum(v) / 3 for v in by_lr.values()), rel=1e-3)
+    for g in groups:
+        x = by_lr[g["optimizer.lr"]]
+        lo, hi = sps.t.interval(0.95, 2, loc=sum(x) / 3, scale=sps.sem(x))
+        assert [float(v) for v in g["test/loss 95% CI"].strip("[]").split(",")] == pytest.approx([lo, hi], rel=2e-3)
+        if g is not best:
+            p = sps.ttest_ind(x, by_lr[best["optimizer.lr"]], equal_var=False).pvalue
+            assert float(g["p (Welch)"]) == pytest.approx(p, rel=1e-3)
+            assert g["significant"] == ("yes" if p < 0.05 else "no")
+    assert "optimizer.lr=0.001 (p=" in out.split("Significantly different")[1], "the small step is clearly worse"
+    near = next(g for g in groups if g["optimizer.lr"] in ("0.1", "0.101") and g is not best)
+    assert near["significant"] == "no" and f"NOT significantly different from optimizer.lr={best['optimizer.lr']}" in out
+    summarize([str(sweep), "--metric", "test/loss", "--reference", "optimizer.lr=0.001"])
+    assert "different from optimizer.lr=0.001 in test/loss" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        summarize([str(sweep), "--reference", "optimizer.lr=7"])
+    assert "matches 0 groups" in capsys.readouterr().err
 
 
 def test_joblib_sweep_runs_jobs_in_parallel_with_their_share_of_threads(train, tmp_path):
@@ -102,3 +152,28 @@ def test_optuna_search_records_the_best_trial(train, tmp_path):
     assert results["best_value"] == pytest.approx(min(losses))
     assert set(results["best_params"]) == {"optimizer.lr", "width", "depth"}
     assert 1e-4 <= results["best_params"]["optimizer.lr"] <= 1e-1
+
+
+# Each claim docs/studies.md makes, asserted on a reduced configuration of its study (the same claims() code that
+# writes the document's "reproduced" column), so a change that breaks a conclusion fails here.
+REDUCED = {
+    "lr_stability": ["lr_factor=0.95,1.05", "seed=0,1", "trainer.max_epochs=120"],
+    "nonlinearity": ["depth=2", "seed=0,1,2"],  # identity vs ReLU at depth 2, the study's own 60 epochs
+    "universal_approximation": ["width=2,64", "seed=0,1,2", "optimizer.lr=0.03", "trainer.max_epochs=80"],
+    "loss_comparison": ["loss=cross_entropy,square", "seed=0,1,2", "trainer.max_epochs=15"],
+    "init_depth": ["init=kaiming_normal,xavier_normal,zeros", "seed=0,1", "trainer.max_epochs=6"],
+    "entropy_kl": ["seed=0,1,2", "trainer.max_epochs=15"],
+}
+FAST = ["callbacks.checkpoint=null", "++trainer.enable_checkpointing=false"]
+
+
+@pytest.mark.parametrize("study", list(REDUCED))
+def test_every_claim_of_the_study_holds_on_a_reduced_run(study, train, tmp_path):
+    from dlstudy.studies.runner import load
+    from dlstudy.studies import STUDIES
+
+    sweep = train("-m", f"experiment={study}", *REDUCED[study], *FAST, run_dir=tmp_path / study)
+    entry = next(s for s in STUDIES if s.name == study)
+    block = load(entry.report)(sweep, tmp_path / "figures")
+    assert "| yes |" in block and "**no**" not in block, block
+    assert list((tmp_path / "figures").glob("*.png")), "the study draws its figure"

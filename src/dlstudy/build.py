@@ -69,11 +69,13 @@ def build(cfg: DictConfig) -> tuple[L.LightningDataModule, System]:
 def build_trainer(cfg: DictConfig) -> L.Trainer:
     """The Trainer with the configured logger and callbacks (a `null` entry switches one off).
 
-    Always on, whatever the config: the divergence guard, the graceful stop on SIGTERM/SIGINT, the run
-    config in every checkpoint, and atomic checkpoint writes.
+    Always on, whatever the config: the divergence guard (its arguments from an optional `divergence` node,
+    e.g. `+divergence.max_loss_factor=10`), the graceful stop on SIGTERM/SIGINT, the run config in every
+    checkpoint, and atomic checkpoint writes.
     """
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [DivergenceGuard(), GracefulStop(), RunConfig(OmegaConf.to_container(cfg, resolve=True))]
+    guard = DivergenceGuard(**OmegaConf.to_container(cfg.get("divergence") or OmegaConf.create()))
+    callbacks += [guard, GracefulStop(), RunConfig(OmegaConf.to_container(cfg, resolve=True))]
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(no_tips)  # once: filters are a set
     trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks, plugins=[AtomicCheckpointIO()])

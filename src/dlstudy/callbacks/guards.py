@@ -12,7 +12,7 @@ from dlstudy.callbacks.tensorboard import writer_of
 
 
 class Diverged(RuntimeError):
-    """The training loss became NaN or infinite."""
+    """The training loss became NaN or infinite, or exploded past a multiple of its starting value."""
 
 
 class Interrupted(BaseException):
@@ -24,7 +24,9 @@ class Interrupted(BaseException):
 
 
 class DivergenceGuard(Callback):
-    """Stops the run at the first NaN or infinite training loss, naming its step and the learning rate.
+    """Stops the run at the first training loss that is NaN, infinite, or above `max_loss_factor` times the
+    run's first loss (an explosion that stays finite), naming its step and the learning rate. `None` checks
+    only for NaN and infinity. The first loss is kept in checkpoints, so a resumed run keeps its yardstick.
 
     Reading a loss on the host waits for the device. On the CPU that is free and every loss is read as it
     comes; on an accelerator the losses stay on the device and are read together every `every_n_steps`
@@ -32,10 +34,13 @@ class DivergenceGuard(Callback):
     diverged weights are validated or saved and the message still names the first bad step.
     """
 
-    def __init__(self, every_n_steps: int | None = None):
+    def __init__(self, every_n_steps: int | None = None, max_loss_factor: float | None = 1e4):
         if every_n_steps is not None and every_n_steps < 1:
             raise ValueError(f"every_n_steps must be >= 1, got {every_n_steps}")
-        self.every_n_steps = every_n_steps
+        if max_loss_factor is not None and not max_loss_factor > 1:
+            raise ValueError(f"max_loss_factor must be > 1 (or null), got {max_loss_factor}")
+        self.every_n_steps, self.max_loss_factor = every_n_steps, max_loss_factor
+        self.first_loss: float | None = None
         self._pending: list[tuple[int, int, torch.Tensor]] = []  # (step, epoch, detached loss)
         self._step = 0
 
@@ -58,18 +63,34 @@ class DivergenceGuard(Callback):
         pending, self._pending = self._pending, []
         losses = [loss for _, _, loss in pending]
         values = torch.stack(losses).tolist() if len(losses) > 1 else [float(losses[0])]  # one read either way
-        i = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+        if self.first_loss is None and math.isfinite(values[0]):
+            self.first_loss = values[0]
+        i = next((i for i, v in enumerate(values) if self._diverged(v)), None)
         if i is None:
             return
         step, epoch = pending[i][:2]
         lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
-        message = (f"training diverged: loss = {values[i]} at step {step} (epoch {epoch}); "
+        why = "" if not math.isfinite(values[i]) else \
+            f", more than {self.max_loss_factor:g} times the first loss ({self.first_loss:.4g})"
+        message = (f"training diverged: loss = {values[i]:.6g}{why} at step {step} (epoch {epoch}); "
                    f"the learning rate (lr = {lr}) is the likely cause, try a smaller one")
         if (writer := writer_of(trainer)) is not None:
             writer.add_scalar("status/diverged", 1.0, step)
             writer.add_text("status", message, step)
             writer.flush()
         raise Diverged(message)
+
+    def _diverged(self, loss: float) -> bool:
+        if not math.isfinite(loss):
+            return True
+        # a multiple of a loss that starts at or below zero (a Gaussian NLL, say) means nothing: NaN/inf only
+        return self.max_loss_factor is not None and self.first_loss > 0 and loss > self.max_loss_factor * self.first_loss
+
+    def state_dict(self) -> dict:
+        return {"first_loss": self.first_loss}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.first_loss = state_dict.get("first_loss")
 
     def on_validation_start(self, trainer: L.Trainer, pl_module) -> None:
         self.check(trainer)

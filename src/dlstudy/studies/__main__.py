@@ -1,0 +1,3 @@
+from dlstudy.studies.runner import main
+
+main()

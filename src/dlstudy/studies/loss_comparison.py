@@ -1,0 +1,54 @@
+"""loss_comparison: is cross-entropy the best loss for classification? Accuracy and calibration over seeds."""
+
+from pathlib import Path
+
+from dlstudy.stats import significant, welch_p
+from dlstudy.studies.report import Claim, block, ci, figure, group, settings_table, wall_time
+from dlstudy.summarize import Sweep, summarize
+
+METRIC = "test/acc"
+FASHION = ["data=fashion_mnist", "trainer.max_epochs=5", "data.download=false"]
+
+
+def fashion_or_digits() -> list[str]:
+    """Fashion-MNIST where its config and files are installed; the experiment's digits otherwise."""
+    from dlstudy.build import compose_train
+    from hydra.utils import instantiate
+
+    try:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            dm = instantiate(compose_train("experiment=loss_comparison", *FASHION, output_dir=Path(tmp)).data)
+            dm.prepare_data()
+    except Exception as e:  # no config, no files: say so and go on with digits
+        print(f"[loss_comparison] Fashion-MNIST not available ({type(e).__name__}: {e}); using digits", flush=True)
+        return []
+    return FASHION
+
+
+def claims(s: Sweep) -> list[Claim]:
+    ce, sq = group(s, loss="cross_entropy"), group(s, loss="square")
+    p_acc = welch_p(sq.values(METRIC), ce.values(METRIC))
+    p_ece = welch_p(sq.values("test/ece"), ce.values("test/ece"))
+    as_good = sq.summaries[METRIC].mean >= ce.summaries[METRIC].mean or not significant(p_acc)
+    return [
+        Claim("the square loss is as accurate as cross-entropy (not significantly worse, Welch 5%)",
+              "Hui & Belkin, ICLR 2021: square loss matches or beats cross-entropy on most tasks",
+              f"square: {ci(sq.summaries[METRIC])}; cross_entropy: {ci(ce.summaries[METRIC])}; p = {p_acc:.2g}",
+              bool(as_good)),
+        Claim("but its outputs are not probabilities: cross-entropy is better calibrated (lower ECE through a "
+              "softmax, Welch 5%)", "Guo et al. 2017 (ECE); Hui & Belkin do not measure calibration",
+              f"ECE square: {ci(sq.summaries['test/ece'])}; cross_entropy: {ci(ce.summaries['test/ece'])}; "
+              f"p = {p_ece:.2g}",
+              ce.summaries["test/ece"].mean < sq.summaries["test/ece"].mean and bool(significant(p_ece))),
+    ]
+
+
+def report(sweep: Path, figures: Path) -> str:
+    s = summarize(sweep, METRIC, "max", reference={"loss": "cross_entropy"})
+    data = "Fashion-MNIST" if "fashion" in (sweep / s.rows[0]["job"] / ".hydra" / "overrides.yaml").read_text() \
+        else "digits"
+    table = settings_table(s, {METRIC: "test acc", "test/ece": "test ECE"})
+    return block(claims(s), f"Data: {data}.", table, figure(s, "loss", METRIC, figures / "loss_comparison.png"),
+                 wall_time(sweep))

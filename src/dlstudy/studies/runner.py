@@ -1,0 +1,95 @@
+"""make studies [ARGS="<study> ..."]: run each study's sweep, then rewrite its block of docs/studies.md."""
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from dlstudy.resolvers import PROJECT_ROOT
+from dlstudy.studies import STUDIES, Study
+from dlstudy.studies.report import RUN_FILE
+
+QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
+
+
+def load(path: str):
+    """The function named by "module:function"."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def command(study: Study, sweep: Path) -> list[str]:
+    if study.command:
+        return [part.replace("{sweep}", str(sweep)) for part in study.command]
+    extra = load(study.overrides)() if isinstance(study.overrides, str) else list(study.overrides)
+    exe = str(Path(sys.executable).with_name("dlstudy-train"))
+    return [exe, "-m", f"experiment={study.name}", f"hydra.sweep.dir={sweep}", *QUIET, *extra]
+
+
+def run(study: Study, sweep: Path) -> None:
+    """Run the study's sweep afresh in `sweep`, recording its wall time and the machine beside the jobs."""
+    if sweep.exists():
+        shutil.rmtree(sweep)
+    cmd = command(study, sweep)
+    print(f"[{study.name}] {' '.join(cmd[1:])}", flush=True)
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
+    wall = time.perf_counter() - start
+    machine = f"{platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}"
+    jobs = len(list(sweep.glob("*/.hydra")))
+    (sweep / RUN_FILE).write_text(json.dumps({"wall_s": wall, "jobs": jobs, "machine": machine,
+                                              "date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}))
+    print(f"[{study.name}] {jobs} runs in {wall:.0f} s", flush=True)
+
+
+def replace_block(text: str, name: str, block: str) -> str:
+    """`text` with what stands between `<!-- results:name -->` and the next `<!-- /results -->` replaced."""
+    start, end = f"<!-- results:{name} -->", "<!-- /results -->"
+    i = text.find(start)
+    j = text.find(end, i + len(start)) if i >= 0 else -1
+    if i < 0 or j < 0:
+        raise ValueError(f"no '{start}' ... '{end}' block to rewrite")
+    return text[:i + len(start)] + "\n" + block.strip() + "\n" + text[j:]
+
+
+def main(argv: list[str] | None = None) -> None:
+    names = [s.name for s in STUDIES]
+    parser = argparse.ArgumentParser(prog="make studies", description=__doc__)
+    parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"default: all of {', '.join(names)}")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the blocks from the existing sweeps")
+    parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "studies.md")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "outputs" / "studies")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.studies if n not in names]
+    if unknown:
+        parser.error(f"unknown study {', '.join(unknown)}; the studies are: {', '.join(names)}")
+    text = args.doc.read_text()
+    chosen = [s for s in STUDIES if s.name in (args.studies or names)]
+    for study in chosen:  # every marker is checked before any time is spent running
+        try:
+            replace_block(text, study.name, "")
+        except ValueError as e:
+            parser.error(f"{args.doc}: {e}")
+    for study in chosen:
+        sweep = args.out / study.name
+        if not args.report_only:
+            run(study, sweep)
+        elif not sweep.is_dir():
+            parser.error(f"--report-only: {sweep} does not exist; run the study first")
+        text = replace_block(args.doc.read_text(), study.name, load(study.report)(sweep, args.doc.parent / "studies"))
+        args.doc.write_text(text)  # after each study: a later failure keeps what is done
+        print(f"[{study.name}] {args.doc.name} rewritten", flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
