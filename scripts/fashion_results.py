@@ -1,7 +1,7 @@
 """The README's Fashion-MNIST table, from real runs: experiment=fashion_mlp and fashion_cnn over seeds.
 
     python scripts/fashion_results.py                   # runs both sweeps (seeds 0,1,2), then writes the table
-    python scripts/fashion_results.py --sweeps DIR ...  # only reads finished sweeps and writes the table
+    python scripts/fashion_results.py --sweeps DIR ...  # only reads finished sweeps (any split of the seeds)
 
 Each sweep is the real command, `dlstudy-train -m experiment=<name> seed=0,1,2`. Per experiment: test
 accuracy on the official 10,000 (mean ± std, 95% Student-t interval, n), seconds per epoch, and the
@@ -22,6 +22,8 @@ import torch
 from scipy import stats
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from dlstudy.runs import read_status
+
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("fashion_mlp", "fashion_cnn")
 TARGET = 0.90
@@ -39,6 +41,13 @@ def run_sweep(name: str, seeds: str, out: Path) -> Path:
     subprocess.run([str(exe), "-m", f"experiment={name}", f"seed={seeds}", f"hydra.sweep.dir={out}",
                     "callbacks.progress_bar=null"], check=True, cwd=ROOT)
     return out
+
+
+def experiment_of(job: Path) -> str:
+    """The `experiment=` choice a job ran with, from Hydra's record of the job."""
+    import yaml
+
+    return yaml.safe_load((job / ".hydra" / "hydra.yaml").read_text())["hydra"]["runtime"]["choices"]["experiment"]
 
 
 def job_figures(job: Path) -> dict:
@@ -60,11 +69,15 @@ def interval(values: list[float]) -> tuple[float, float, float]:
     return mean, sd, stats.t.ppf(0.975, n - 1) * sd / n ** 0.5
 
 
-def table(sweeps: dict[str, Path]) -> str:
+def table(sweeps: list[Path]) -> str:
     lines = ["| experiment | test acc, mean ± std [95% CI] (n) | s / epoch | epochs | time to 90% test acc |",
              "| --- | --- | --- | --- | --- |"]
-    for name, sweep in sweeps.items():
-        jobs = [job_figures(j.parent) for j in sorted(sweep.glob("*/.hydra"))]
+    all_jobs = [j.parent for sweep in sweeps for j in sorted(sweep.glob("*/.hydra"))]
+    threads = sorted({read_status(j).get("threads") for j in all_jobs} - {None})
+    for name in EXPERIMENTS:
+        jobs = [job_figures(j) for j in all_jobs if experiment_of(j) == name and read_status(j)["status"] == "finished"]
+        if not jobs:
+            continue
         mean, sd, half = interval([j["test_acc"] for j in jobs])
         per_epoch = statistics.median(j["s_per_epoch"] for j in jobs)
         reached = [j["to_target_s"] for j in jobs if j["to_target_s"] is not None]
@@ -74,8 +87,9 @@ def table(sweeps: dict[str, Path]) -> str:
                      f"| {per_epoch:.1f} | {jobs[0]['epochs']} | {to_target} |")
     lines += [f"| {label} | {acc:.1%} | | | |" for label, acc in REFERENCE]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    lines += ["", f"Measured by `python scripts/fashion_results.py`: {platform.machine()}, {torch.get_num_threads()} "
-              f"CPU threads, torch {torch.__version__}; load average when written {load}. Reference rows: "
+    lines += ["", f"Measured by `python scripts/fashion_results.py`: {platform.machine()}, {os.cpu_count()} cores, "
+              f"{'/'.join(map(str, threads))} torch thread(s) per run, torch {torch.__version__}; load average when "
+              f"written {load}. Reference rows: "
               f"Xiao et al. 2017, the Fashion-MNIST repository's scikit-learn benchmark and submitted results table."]
     return "\n".join(lines)
 
@@ -92,14 +106,11 @@ def write_block(path: Path, name: str, text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--sweeps", nargs="*", type=Path, help="finished sweeps of fashion_mlp, fashion_cnn (in order)")
+    parser.add_argument("--sweeps", nargs="*", type=Path, help="finished sweep folders of fashion_mlp / fashion_cnn")
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "fashion")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = parser.parse_args()
-    if args.sweeps:
-        sweeps = dict(zip(EXPERIMENTS, args.sweeps))
-    else:
-        sweeps = {name: run_sweep(name, args.seeds, args.out / name) for name in EXPERIMENTS}
+    sweeps = args.sweeps or [run_sweep(name, args.seeds, args.out / name) for name in EXPERIMENTS]
     text = table(sweeps)
     print(text)
     write_block(args.readme, "fashion", text)
