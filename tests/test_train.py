@@ -6,7 +6,7 @@ import pytest
 import torch
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from tests.conftest import event_accumulator, scalars
+from tests.conftest import event_accumulator, scalars, series
 
 CLASSIFIER_LOSSES = ["cross_entropy", "nll", "label_smoothing", "focal", "square", "multi_margin"]
 REGRESSION_LOSSES = ["mse", "l1", "huber", "gaussian_nll"]
@@ -62,6 +62,15 @@ def test_seed_is_honoured_including_zero(train, tmp_path):
     zero = first_losses(0, "a")
     assert first_losses(0, "b") == zero
     assert first_losses(42, "c") != zero
+
+
+def test_logging_less_often_drops_points_but_never_shifts_them(train, tmp_path):
+    """train/loss at step s is the loss of batch s, however often the logger writes."""
+    fast = ["debug=fast", "trainer.limit_train_batches=6", "trainer.deterministic=true"]
+    every = series(train(*fast, "trainer.log_every_n_steps=1", run_dir=tmp_path / "every"))["train/loss"]
+    third = series(train(*fast, "trainer.log_every_n_steps=3", run_dir=tmp_path / "third"))["train/loss"]
+    assert [s for s, _ in every] == list(range(6))
+    assert third == [every[2], every[5]]
 
 
 def test_multirun_gives_one_folder_and_tensorboard_run_per_job(train, tmp_path):
