@@ -1,18 +1,22 @@
 """Resume after a kill, determinism, divergence, safe outputs and the errors that protect a sweep."""
 
+import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
 from dlstudy.checkpointing import AtomicCheckpointIO
 from dlstudy.runs import read_status, unique_dir
-from tests.conftest import QUIET, scalars
+from tests.conftest import QUIET, scalars, series
 
 DETERMINISTIC = ["data.batch_size=16", "trainer.deterministic=true", "callbacks.histograms=null"]
 
@@ -66,6 +70,28 @@ def test_killed_subprocess_resumes_to_the_same_result(train, tmp_path, monkeypat
     assert (run_dir / ".hydra" / "resumed-1" / "overrides.yaml").exists()
 
 
+def test_stopped_at_a_chosen_step_mid_epoch_resumes_to_the_same_metric_series(train, tmp_path, monkeypatch):
+    """SIGTERM at step 100 (epoch 2 of 2, batch 22 of 79), resume, and match an uninterrupted run tag by tag."""
+    overrides = ["trainer.max_epochs=2", *DETERMINISTIC, "trainer.log_every_n_steps=7"]
+    reference = train(*overrides, run_dir=tmp_path / "reference")
+    run_dir = tmp_path / "stopped"
+    with pytest.raises(SystemExit) as e:
+        train(*overrides, "+callbacks.kill={_target_:tests.helpers.signals.SignalAtStep,step:100,signum:SIGTERM}",
+              run_dir=run_dir)
+    assert e.value.code == 128 + signal.SIGTERM
+    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (ckpt["global_step"], ckpt["epoch"]) == (101, 1), "the signalled batch finishes, then the run stops"
+
+    monkeypatch.setattr(sys, "argv", ["dlstudy-train", f"resume={run_dir}"])
+    from dlstudy.train import main
+    main()
+    a, b = series(reference), series(run_dir)
+    assert a.keys() == b.keys()
+    for tag in a:
+        assert a[tag] == b[tag], tag
+    assert_same_run(reference, run_dir)
+
+
 def test_resume_auto_picks_the_interrupted_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     overrides = ["trainer.max_epochs=3", *DETERMINISTIC, *QUIET]
@@ -113,7 +139,58 @@ def test_unique_run_folders(tmp_path):
     assert [unique_dir(base) for _ in range(3)] == [base, f"{base}-1", f"{base}-2"]
 
 
-def test_atomic_checkpoint_keeps_the_old_file_when_a_save_fails(tmp_path):
+class DiesPartWay:
+    """A file that writes half of what it is given, then fails as a full disk does."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, data) -> int:
+        self.f.write(bytes(data)[:len(data) // 2])
+        self.f.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        if name == "fileno":  # no file descriptor: copies go through write(), like any other writer
+            raise AttributeError(name)
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def test_a_write_dying_part_way_keeps_the_old_checkpoint_and_leaves_no_temp_file(tmp_path, monkeypatch, request):
+    """Every write into the checkpoint folder dies half-way; the system's temp folder is on another
+    device where one is at hand (as a tmpfs /tmp is), so that no library's own temp file saves the day."""
+    import builtins
+
+    folder, path = tmp_path / "checkpoints", tmp_path / "checkpoints" / "last.ckpt"
+    AtomicCheckpointIO().save_checkpoint({"step": 1, "w": torch.zeros(3)}, path)
+    other_device = Path("/dev/shm")
+    if other_device.is_dir() and other_device.stat().st_dev != folder.stat().st_dev:
+        spare = tempfile.mkdtemp(dir=other_device)
+        request.addfinalizer(lambda: shutil.rmtree(spare, ignore_errors=True))
+        monkeypatch.setattr(tempfile, "tempdir", spare)
+    real_open = builtins.open
+
+    def open_failing(file, mode="r", *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        inside = isinstance(file, (str, os.PathLike)) and Path(file).resolve().parent == folder.resolve()
+        return DiesPartWay(f) if inside and "w" in mode else f
+
+    monkeypatch.setattr(builtins, "open", open_failing)
+    with pytest.raises(OSError, match="No space left"):
+        AtomicCheckpointIO().save_checkpoint({"step": 2, "w": torch.ones(10_000)}, path)
+    monkeypatch.undo()
+    old = torch.load(path, weights_only=True)
+    assert old["step"] == 1 and torch.equal(old["w"], torch.zeros(3)), "the previous checkpoint is intact"
+    assert [p.name for p in folder.iterdir()] == ["last.ckpt"], "no temporary file left behind"
+
+
+def test_a_save_that_cannot_pickle_leaves_no_temp_file(tmp_path):
     path = tmp_path / "last.ckpt"
     AtomicCheckpointIO().save_checkpoint({"step": 1}, path)
     with pytest.raises(Exception):
