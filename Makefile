@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test bench tensorboard clean
+.PHONY: train test bench tensorboard mutation gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ test: $(STAMP)  ## the whole test suite
 
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)
+
+mutation: $(STAMP)  ## mutation testing of the pure-logic modules (docs/mutation.md); CPU-heavy, runs under nice
+	rm -rf mutants
+	nice -n 10 $(BIN)/mutmut run --max-children $(or $(JOBS),2)
+	$(BIN)/mutmut results
+
+gpu-check: $(STAMP)  ## on a CUDA machine: every GPU test and the GPU benchmark, results in gpu-check.txt
+	$(BIN)/python scripts/gpu_check.py $(ARGS)
 
 tensorboard: $(STAMP)  ## serve every run under outputs/ on localhost
 	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1
