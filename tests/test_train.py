@@ -106,3 +106,17 @@ def test_bad_input_stops_before_training_with_one_line(train, tmp_path, capsys, 
     assert len(err) == 1
     assert re.search(message, err[0]), err[0]
     assert not (run_dir / "checkpoints").exists() and not list(run_dir.glob("events.*")), "nothing trained"
+
+
+def test_progress_bar_redraws_every_n_batches_and_at_the_last(monkeypatch):
+    from lightning.pytorch.callbacks import RichProgressBar
+
+    from dlstudy.callbacks.progress import ProgressBar
+    from tests.callbacks.test_guards import NaNAt, loader
+    from tests.conftest import quick_trainer
+
+    drawn = []
+    monkeypatch.setattr(RichProgressBar, "on_train_batch_end", lambda self, t, m, o, b, i: drawn.append(i))
+    trainer = quick_trainer(max_epochs=1, enable_progress_bar=True, callbacks=[ProgressBar(every_n_batches=3)])
+    trainer.fit(NaNAt(bad_step=-1), train_dataloaders=loader(batch_size=8))  # 8 batches
+    assert drawn == [2, 5, 7]
