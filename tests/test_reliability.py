@@ -151,3 +151,22 @@ def test_resume_errors_are_one_line_and_touch_nothing(train, tmp_path, monkeypat
     (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
     assert line.startswith("error: resume:") and message in line
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+CRASH = "+callbacks.crash={_target_:tests.helpers.signals.RaiseAtStep,step:1}"
+
+
+def test_a_crash_exits_1_and_records_failed(train, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        train("debug=fast", CRASH, run_dir=tmp_path / "run")
+    assert e.value.code == 1
+    status = read_status(tmp_path / "run")
+    assert status["status"] == "failed" and status["message"] == "RuntimeError: crash at step 1"
+
+
+def test_a_crashing_job_does_not_stop_its_sweep(train, tmp_path, capsys):
+    sweep = train("-m", "debug=fast", CRASH, "callbacks.crash.step=1,1000", run_dir=tmp_path / "sweep")
+    statuses = {p.name.split("_")[0]: read_status(p) for p in sweep.iterdir() if p.is_dir()}
+    assert {k: s["status"] for k, s in statuses.items()} == {"0": "failed", "1": "finished"}
+    assert statuses["0"]["message"] == "RuntimeError: crash at step 1"
+    assert "1 finished, 0 diverged, 1 failed" in capsys.readouterr().out
