@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test studies bench tensorboard clean
+.PHONY: train test studies bench tensorboard mutation gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stab
 
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)
+
+mutation: $(STAMP)  ## mutation testing of the pure-logic modules (docs/mutation.md); CPU-heavy, runs under nice
+	rm -rf mutants
+	nice -n 10 $(BIN)/mutmut run --max-children $(or $(JOBS),2)
+	$(BIN)/mutmut results
+
+gpu-check: $(STAMP)  ## on a CUDA machine: every GPU test and the GPU benchmark, results in gpu-check.txt
+	$(BIN)/python scripts/gpu_check.py $(ARGS)
 
 tensorboard: $(STAMP)  ## serve every run under outputs/ on localhost
 	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1

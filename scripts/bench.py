@@ -185,6 +185,17 @@ def sweep_seconds(root: Path, *launcher: str) -> float:
     return time.time() - t0
 
 
+def suite_seconds(root: Path) -> float:
+    """Seconds the test suite under `root` takes; a failing suite ends the benchmark (exit status 1)."""
+    t0 = time.time()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        print(result.stdout[-3000:], file=sys.stderr)
+        sys.exit(f"error: the test suite failed (pytest exit status {result.returncode}); no time is reported")
+    return time.time() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
@@ -239,10 +250,7 @@ def main() -> None:
         print(f"4-job digits sweep: sequential {sequential:.1f} s, joblib n_jobs=2 {parallel:.1f} s, "
               f"ratio {sequential / parallel:.2f}")
     if args.tests:
-        t0 = time.time()
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=SCRIPTS.parent,
-                       stdout=subprocess.DEVNULL)
-        print(f"test suite: {time.time() - t0:.0f} s")
+        print(f"test suite: {suite_seconds(SCRIPTS.parent):.0f} s")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,13 @@ def scalars(run_dir: Path) -> dict[str, list[float]]:
     return {tag: [e.value for e in ea.Scalars(tag)] for tag in ea.Tags()["scalars"]}
 
 
+def series(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar series in a run folder's event files as (step, value) pairs, by tag."""
+    ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    ea.Reload()
+    return {tag: [(e.step, e.value) for e in ea.Scalars(tag)] for tag in ea.Tags()["scalars"]}
+
+
 def event_accumulator(run_dir: Path) -> EventAccumulator:
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "histograms": 0, "images": 0, "tensors": 0})
     ea.Reload()

@@ -1,5 +1,7 @@
 """The GPU path; skipped with a reason where CUDA is absent."""
 
+import json
+
 import pytest
 import torch
 
@@ -8,11 +10,13 @@ from tests.conftest import scalars
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available here")]
 
 
-def test_short_fit_on_gpu(train):
-    run = train("trainer=gpu", "debug=fast")
+def test_short_fit_on_gpu(train, tmp_path):
+    """trainer=gpu trains on the GPU: the weights and the batches are there, not only the config says so."""
+    where = tmp_path / "devices.json"
+    run = train("trainer=gpu", "debug=fast",
+                f"+callbacks.devices={{_target_:tests.helpers.devices.RecordDevices,path:'{where}'}}")
     assert torch.isfinite(torch.tensor(scalars(run)["train/loss"])).all()
-    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
-    assert ckpt["dlstudy_config"]["trainer"]["accelerator"] == "gpu"
+    assert json.loads(where.read_text()) == {"weights": "cuda:0", "batch": "cuda:0"}
 
 
 def test_on_device_data_lives_on_the_gpu(tmp_path, fake_mnist):

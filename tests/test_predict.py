@@ -77,3 +77,28 @@ def test_predictions_name_the_class_of_the_checkpoints_data_set(train, monkeypat
     rows = predict(monkeypatch, tmp_path, run / "checkpoints" / "last.ckpt", tmp_path / "clothes.npy")
     names = FashionMNISTDataModule.class_names
     assert [r["class_name"] for r in rows] == [names[int(r["predicted_class"])] for r in rows]
+
+
+def test_every_checkpoint_and_input_error_is_one_line_with_exit_2(train, monkeypatch, tmp_path, capsys):
+    run = train("debug=fast")  # digits: 8x8 images
+    good = run / "checkpoints" / "last.ckpt"
+    truncated, foreign, other = tmp_path / "truncated.ckpt", tmp_path / "foreign.ckpt", tmp_path / "other.ckpt"
+    truncated.write_bytes(good.read_bytes()[:100])
+    torch.save({"state_dict": {}, "epoch": 0}, foreign)
+    ckpt = torch.load(good, weights_only=True)
+    ckpt[KEY]["model"]["net"]["num_hiddens"] = [32]
+    torch.save(ckpt, other)
+    pixels = np.zeros((3, 8, 8), dtype=np.uint8)
+    for name, array in (("ok", pixels), ("float", pixels.astype(np.float32)), ("shape", np.zeros((3, 9, 9), np.uint8))):
+        np.save(tmp_path / f"{name}.npy", array)
+    cases = [(tmp_path / "missing.ckpt", "ok", "no such file"), (truncated, "ok", "cannot read"),
+             (foreign, "ok", "is not a dlstudy checkpoint"), (other, "ok", "do not fit"),
+             (good, "float", "holds float32 of shape (3, 8, 8); this model reads uint8 images of shape (N, 1, 8, 8)"),
+             (good, "shape", "holds uint8 of shape (3, 9, 9)")]
+    for ckpt_path, source, message in cases:
+        with pytest.raises(SystemExit) as e:
+            predict(monkeypatch, tmp_path, ckpt_path, tmp_path / f"{source}.npy")
+        assert e.value.code == 2, message
+        errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and message in errors[0], errors
+    assert len(predict(monkeypatch, tmp_path, good, tmp_path / "ok.npy")) == 3

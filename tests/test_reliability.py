@@ -10,9 +10,8 @@ import time
 import pytest
 import torch
 
-from dlstudy.checkpointing import AtomicCheckpointIO
 from dlstudy.runs import read_status, unique_dir
-from tests.conftest import QUIET, scalars
+from tests.conftest import QUIET, scalars, series
 
 DETERMINISTIC = ["data.batch_size=16", "trainer.deterministic=true", "callbacks.histograms=null"]
 
@@ -66,6 +65,28 @@ def test_killed_subprocess_resumes_to_the_same_result(train, tmp_path, monkeypat
     assert (run_dir / ".hydra" / "resumed-1" / "overrides.yaml").exists()
 
 
+def test_stopped_at_a_chosen_step_mid_epoch_resumes_to_the_same_metric_series(train, tmp_path, monkeypatch):
+    """SIGTERM at step 100 (epoch 2 of 2, batch 22 of 79), resume, and match an uninterrupted run tag by tag."""
+    overrides = ["trainer.max_epochs=2", *DETERMINISTIC, "trainer.log_every_n_steps=7"]
+    reference = train(*overrides, run_dir=tmp_path / "reference")
+    run_dir = tmp_path / "stopped"
+    with pytest.raises(SystemExit) as e:
+        train(*overrides, "+callbacks.kill={_target_:tests.helpers.signals.SignalAtStep,step:100,signum:SIGTERM}",
+              run_dir=run_dir)
+    assert e.value.code == 128 + signal.SIGTERM
+    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (ckpt["global_step"], ckpt["epoch"]) == (101, 1), "the signalled batch finishes, then the run stops"
+
+    monkeypatch.setattr(sys, "argv", ["dlstudy-train", f"resume={run_dir}"])
+    from dlstudy.train import main
+    main()
+    a, b = series(reference), series(run_dir)
+    assert a.keys() == b.keys()
+    for tag in a:
+        assert a[tag] == b[tag], tag
+    assert_same_run(reference, run_dir)
+
+
 def test_resume_auto_picks_the_interrupted_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     overrides = ["trainer.max_epochs=3", *DETERMINISTIC, *QUIET]
@@ -113,22 +134,14 @@ def test_unique_run_folders(tmp_path):
     assert [unique_dir(base) for _ in range(3)] == [base, f"{base}-1", f"{base}-2"]
 
 
-def test_atomic_checkpoint_keeps_the_old_file_when_a_save_fails(tmp_path):
-    path = tmp_path / "last.ckpt"
-    AtomicCheckpointIO().save_checkpoint({"step": 1}, path)
-    with pytest.raises(Exception):
-        AtomicCheckpointIO().save_checkpoint({"step": 2, "bad": lambda: None}, path)
-    assert torch.load(path, weights_only=True) == {"step": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
-
-
-@pytest.mark.parametrize("case", ["missing", "not_a_run", "finished"])
-def test_resume_errors_are_one_line_and_touch_nothing(train, tmp_path, monkeypatch, capsys, case):
-    target = tmp_path / "missing"
-    if case == "not_a_run":
-        target = tmp_path
-    if case == "finished":
+@pytest.mark.parametrize("case, message", [("missing", "no .hydra/overrides.yaml"), ("not_a_run", "no .hydra/overrides.yaml"),
+                                           ("no_last", "has no checkpoints/last.ckpt"), ("finished", "is finished")])
+def test_resume_errors_are_one_line_and_touch_nothing(train, tmp_path, monkeypatch, capsys, case, message):
+    target = {"missing": tmp_path / "missing", "not_a_run": tmp_path}.get(case)
+    if case in ("finished", "no_last"):
         target = train("debug=fast", run_dir=tmp_path / "done")
+    if case == "no_last":
+        (target / "checkpoints" / "last.ckpt").unlink()
     before = sorted(p.name for p in tmp_path.rglob("*"))
     from dlstudy.train import main
     monkeypatch.setattr(sys, "argv", ["dlstudy-train", f"resume={target}"])
@@ -136,5 +149,24 @@ def test_resume_errors_are_one_line_and_touch_nothing(train, tmp_path, monkeypat
         main()
     assert e.value.code == 2
     (line,) = [l for l in capsys.readouterr().err.splitlines() if l.startswith("error:")]
-    assert line.startswith("error: resume:")
+    assert line.startswith("error: resume:") and message in line
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+CRASH = "+callbacks.crash={_target_:tests.helpers.signals.RaiseAtStep,step:1}"
+
+
+def test_a_crash_exits_1_and_records_failed(train, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        train("debug=fast", CRASH, run_dir=tmp_path / "run")
+    assert e.value.code == 1
+    status = read_status(tmp_path / "run")
+    assert status["status"] == "failed" and status["message"] == "RuntimeError: crash at step 1"
+
+
+def test_a_crashing_job_does_not_stop_its_sweep(train, tmp_path, capsys):
+    sweep = train("-m", "debug=fast", CRASH, "callbacks.crash.step=1,1000", run_dir=tmp_path / "sweep")
+    statuses = {p.name.split("_")[0]: read_status(p) for p in sweep.iterdir() if p.is_dir()}
+    assert {k: s["status"] for k, s in statuses.items()} == {"0": "failed", "1": "finished"}
+    assert statuses["0"]["message"] == "RuntimeError: crash at step 1"
+    assert "1 finished, 0 diverged, 1 failed" in capsys.readouterr().out

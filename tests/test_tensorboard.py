@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from dlstudy.runs import read_status
+
 
 def request(base: str, path: str, body: dict | None = None):
     data = None if body is None else json.dumps(body).encode()
@@ -36,7 +38,7 @@ def served(train, tmp_path):
             if len(request(base, "/data/runs")) == 2:
                 break
             time.sleep(0.2)
-        yield base
+        yield base, sweep
     finally:
         proc.terminate()
         proc.wait(30)
@@ -44,6 +46,7 @@ def served(train, tmp_path):
 
 
 def test_tensorboard_serves_every_job_with_hparams_and_metrics(served):
+    served, sweep = served
     runs = request(served, "/data/runs")
     assert sorted(runs) == ["0_init=xavier_normal,loss=cross_entropy", "1_init=xavier_normal,loss=square"]
     tags = request(served, "/data/plugin/scalars/tags")
@@ -62,4 +65,6 @@ def test_tensorboard_serves_every_job_with_hparams_and_metrics(served):
     assert sorted(g["hparams"]["loss"] for g in groups) == ["cross_entropy", "square"]
     for g in groups:
         values = {m["name"]["tag"]: m["value"] for m in g["metricValues"]}
-        assert 0 <= values["test/acc"] <= 1, "each job shows its final test accuracy"
+        (session,) = g["sessions"]
+        final = read_status(sweep / session["name"])["metrics"]["test/acc"]
+        assert values["test/acc"] == pytest.approx(final, rel=1e-6), "each job shows its own final test accuracy"

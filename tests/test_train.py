@@ -6,7 +6,7 @@ import pytest
 import torch
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from tests.conftest import event_accumulator, scalars
+from tests.conftest import event_accumulator, scalars, series
 
 CLASSIFIER_LOSSES = ["cross_entropy", "nll", "label_smoothing", "focal", "square", "multi_margin"]
 REGRESSION_LOSSES = ["mse", "l1", "huber", "gaussian_nll"]
@@ -64,6 +64,15 @@ def test_seed_is_honoured_including_zero(train, tmp_path):
     assert first_losses(42, "c") != zero
 
 
+def test_logging_less_often_drops_points_but_never_shifts_them(train, tmp_path):
+    """train/loss at step s is the loss of batch s, however often the logger writes."""
+    fast = ["debug=fast", "trainer.limit_train_batches=6", "trainer.deterministic=true"]
+    every = series(train(*fast, "trainer.log_every_n_steps=1", run_dir=tmp_path / "every"))["train/loss"]
+    third = series(train(*fast, "trainer.log_every_n_steps=3", run_dir=tmp_path / "third"))["train/loss"]
+    assert [s for s, _ in every] == list(range(6))
+    assert third == [every[2], every[5]]
+
+
 def test_multirun_gives_one_folder_and_tensorboard_run_per_job(train, tmp_path):
     sweep = train("-m", "debug=fast", "loss=cross_entropy,square", run_dir=tmp_path / "sweep")
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir() and p.name[0].isdigit())
@@ -97,3 +106,17 @@ def test_bad_input_stops_before_training_with_one_line(train, tmp_path, capsys, 
     assert len(err) == 1
     assert re.search(message, err[0]), err[0]
     assert not (run_dir / "checkpoints").exists() and not list(run_dir.glob("events.*")), "nothing trained"
+
+
+def test_progress_bar_redraws_every_n_batches_and_at_the_last(monkeypatch):
+    from lightning.pytorch.callbacks import RichProgressBar
+
+    from dlstudy.callbacks.progress import ProgressBar
+    from tests.callbacks.test_guards import NaNAt, loader
+    from tests.conftest import quick_trainer
+
+    drawn = []
+    monkeypatch.setattr(RichProgressBar, "on_train_batch_end", lambda self, t, m, o, b, i: drawn.append(i))
+    trainer = quick_trainer(max_epochs=1, enable_progress_bar=True, callbacks=[ProgressBar(every_n_batches=3)])
+    trainer.fit(NaNAt(bad_step=-1), train_dataloaders=loader(batch_size=8))  # 8 batches
+    assert drawn == [2, 5, 7]

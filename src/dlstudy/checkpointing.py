@@ -15,8 +15,12 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
         path = Path(path)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        super().save_checkpoint(checkpoint, tmp, storage_options)
-        os.replace(tmp, path)
+        try:
+            super().save_checkpoint(checkpoint, tmp, storage_options)
+            os.replace(tmp, path)
+        except BaseException:  # a full disk, an unpicklable value, an interrupt: the old file stays, alone
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def load_checkpoint(path: str) -> dict:

@@ -1,5 +1,7 @@
 """DivergenceGuard: the first non-finite or exploded loss is named exactly, and nothing diverged is validated or saved."""
 
+import signal
+
 import lightning as L
 import pytest
 import torch
@@ -134,3 +136,50 @@ def test_a_bad_multiple_is_one_line_before_training(train, capsys):
         train("+divergence.max_loss_factor=0.5", "debug=fast")
     assert e.value.code == 2
     assert capsys.readouterr().err.strip() == "error: max_loss_factor must be > 1 (or null), got 0.5"
+
+
+class SignalAt(L.Callback):
+    """Signal this process at the start of one step (the signal lands mid-batch)."""
+
+    def __init__(self, step: int, signum: int):
+        self.step, self.signum = step, signum
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.global_step == self.step:
+            import os
+            os.kill(os.getpid(), self.signum)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_finishes_the_batch_saves_last_and_stops(tmp_path, signum):
+    from dlstudy.callbacks.guards import GracefulStop, Interrupted
+
+    before = signal.getsignal(signum)
+    stop = GracefulStop()
+    trainer = quick_trainer(max_epochs=1, default_root_dir=tmp_path, callbacks=[stop, SignalAt(3, signum)])
+    with pytest.raises(Interrupted) as e:
+        trainer.fit(NaNAt(bad_step=-1), train_dataloaders=loader())
+    ckpt = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["global_step"] == 4, "the signalled batch finished, nothing after it"
+    assert e.value.exit_code == 128 + signum
+    assert str(e.value) == f"stopped by {signal.Signals(signum).name}; resume from {tmp_path / 'checkpoints' / 'last.ckpt'}"
+    assert signal.getsignal(signum) == before, "the previous handler is back"
+
+
+def test_a_signal_goes_to_the_checkpoint_callbacks_folder(tmp_path):
+    from dlstudy.callbacks.guards import GracefulStop, Interrupted
+
+    checkpoints = ModelCheckpoint(dirpath=tmp_path / "elsewhere")
+    trainer = quick_trainer(max_epochs=1, enable_checkpointing=True, default_root_dir=tmp_path,
+                            callbacks=[GracefulStop(), checkpoints, SignalAt(0, signal.SIGTERM)])
+    with pytest.raises(Interrupted):
+        trainer.fit(NaNAt(bad_step=-1), train_dataloaders=loader())
+    assert (tmp_path / "elsewhere" / "last.ckpt").exists() and not (tmp_path / "checkpoints").exists()
+
+
+def test_no_signal_no_stop(tmp_path):
+    from dlstudy.callbacks.guards import GracefulStop
+
+    trainer = quick_trainer(max_epochs=1, default_root_dir=tmp_path, callbacks=[GracefulStop()])
+    trainer.fit(NaNAt(bad_step=-1), train_dataloaders=loader())
+    assert trainer.global_step == 8 and not (tmp_path / "checkpoints").exists()

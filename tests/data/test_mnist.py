@@ -139,8 +139,16 @@ def test_idx_round_trip_matches_torchvision(tmp_path):
     assert torch.equal(read_idx(tmp_path / "i.gz"), images) and torch.equal(read_idx(tmp_path / "l"), labels.byte())
 
 
-def test_on_device_keeps_the_data_on_the_trainers_device(train, fake_mnist):
-    from tests.conftest import scalars
+@pytest.mark.parametrize("on_device", [True, False])
+def test_on_device_keeps_the_data_on_the_trainers_device(fake_mnist, on_device):
+    """A trainer whose device is `meta` (any device but the CPU would do): the split moves there once."""
+    from types import SimpleNamespace
 
-    run = train("data=mnist", f"paths.data_dir={fake_mnist}", "data.on_device=true", "debug=fast")
-    assert "test/acc" in scalars(run)
+    dm = MNISTDataModule(str(fake_mnist), val_size=100, on_device=on_device)
+    dm.setup()
+    dm.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("meta")), global_rank=0,
+                                 world_size=1)
+    X, y = next(iter(dm.val_dataloader()))
+    expected = "meta" if on_device else "cpu"
+    assert X.device.type == y.device.type == dm.splits["val"][0].device.type == expected
+    assert dm.splits["train"][0].device.type == "cpu", "only the split asked for moves"

@@ -37,3 +37,11 @@ def test_bad_net_settings():
     with pytest.raises(ValueError, match="cell"):
         RNN((1, 28, 28), 10, cell="transformer")
     assert isinstance(CNN((1, 28, 28), 10).features[0], nn.Conv2d)
+
+
+@pytest.mark.parametrize("kwargs", [{"num_hiddens": 0}, {"num_hiddens": -4}, {"num_layers": 0}])
+def test_rnn_refuses_a_non_positive_width_or_depth(kwargs):
+    from dlstudy.nets import RNN
+
+    with pytest.raises(ValueError, match="num_hiddens and num_layers must be positive"):
+        RNN((1, 28, 28), 10, **kwargs)

@@ -8,15 +8,22 @@ class BatchLoader:
 
     Lightning calls `sampler.set_epoch(epoch)` on every loader at the start of an epoch (also after a
     resume), so the order of epoch e is the same in every run with the same seed.
+
+    Under DDP (`world_size` > 1) every rank walks the same order in global batches of
+    `world_size * batch_size` samples and takes its own part of each: the ranks' shards are disjoint,
+    together they hold every sample once, and every rank makes the same number of steps (DDP needs
+    that). A last global batch too small to give each rank a sample joins the one before it.
     """
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = False,
                  drop_last: bool = False, seed: int = 0, rank: int = 0, world_size: int = 1):
         if len(X) != len(y):
             raise ValueError(f"X and y differ in length: {len(X)} vs {len(y)}")
+        if len(X) < world_size:
+            raise ValueError(f"{len(X)} samples cannot be shared between {world_size} ranks")
         self.X, self.y = X, y
         self.batch_size, self.shuffle, self.drop_last, self.seed = batch_size, shuffle, drop_last, seed
-        self.rank, self.world_size = rank, world_size  # under DDP each rank serves its own 1/world of the data
+        self.rank, self.world_size = rank, world_size
         self.epoch = 0
         self.skip_next = 0  # batches of the next epoch already trained before a resume
 
@@ -30,8 +37,17 @@ class BatchLoader:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        n = len(self.X) // self.world_size
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        n, step = len(self.X), self.batch_size * self.world_size
+        if self.drop_last:
+            return n // step
+        full, rest = divmod(n, step)
+        return full + (rest >= self.world_size)  # a rest smaller than the ranks joins the batch before it
+
+    def _bounds(self, i: int) -> tuple[int, int]:
+        """Where global batch i starts and ends in the epoch's order."""
+        step = self.batch_size * self.world_size
+        end = len(self.X) if i == len(self) - 1 and not self.drop_last else (i + 1) * step
+        return i * step, end
 
     def __iter__(self):
         n = len(self.X)
@@ -40,14 +56,15 @@ class BatchLoader:
             order = torch.randperm(n, generator=g).to(self.X.device)
         else:
             order = None
-        if self.world_size > 1:  # the same order on every rank, split between them; equal lengths
-            order = torch.arange(n, device=self.X.device) if order is None else order
-            order = order[:n // self.world_size * self.world_size][self.rank::self.world_size]
         start, self.skip_next = self.skip_next, 0
         for i in range(start, len(self)):
-            if order is None:
-                sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
-                yield self.X[sl], self.y[sl]  # views: no copy
+            lo, hi = self._bounds(i)
+            if self.world_size > 1:  # this rank's part of the global batch
+                part = torch.arange(lo, hi, device=self.X.device).tensor_split(self.world_size)[self.rank]
+                idx = part if order is None else order[part]
+                yield self.X[idx], self.y[idx]  # (B or B+1, ...) one gather each
+            elif order is None:
+                yield self.X[lo:hi], self.y[lo:hi]  # views: no copy
             else:
-                idx = order[i * self.batch_size:(i + 1) * self.batch_size]
+                idx = order[lo:hi]
                 yield self.X[idx], self.y[idx]  # (B, ...) one gather each

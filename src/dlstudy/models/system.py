@@ -87,8 +87,9 @@ class System(L.LightningModule):
         loss = self.loss(y_hat, y)
         if stage != "train":
             self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
-        elif self._trainer is None or self.global_step % self.trainer.log_every_n_steps == 0:
-            # Only on the steps the logger writes: self.log costs about as much as a small net's step.
+        elif self._trainer is None or (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
+            # Only on the steps the logger writes (Lightning's rule), as a value logged on any other step
+            # would be written late; self.log costs about as much as a small net's step.
             self.log("train/loss", loss, on_step=True, prog_bar=True)
         self.update_metrics(stage, y_hat.detach(), y)
         return loss, y_hat

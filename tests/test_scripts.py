@@ -1,0 +1,61 @@
+"""The launch scripts' own guarantees."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_reports_no_suite_time_when_the_suite_fails(tmp_path, capsys):
+    bench = load("bench")
+    (tmp_path / "test_one.py").write_text("def test_fails():\n    assert 1 == 2\n")
+    with pytest.raises(SystemExit) as e:
+        bench.suite_seconds(tmp_path)
+    assert "the test suite failed (pytest exit status 1)" in str(e.value.code)
+    assert "1 failed" in capsys.readouterr().err, "pytest's own report is shown"
+    (tmp_path / "test_one.py").write_text("def test_passes():\n    assert 1 == 1\n")
+    assert bench.suite_seconds(tmp_path) > 0
+
+
+def test_gpu_check_refuses_a_machine_without_cuda(tmp_path, monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert load("gpu_check").main(["--out", str(tmp_path / "r.txt")]) == 2
+    assert capsys.readouterr().err.startswith("error: gpu-check: CUDA is not available")
+    assert not (tmp_path / "r.txt").exists()
+
+
+@pytest.mark.parametrize("codes, status", [((0, 0), 0), ((1, 0), 1), ((0, 1), 1)])
+def test_gpu_check_writes_tests_and_benchmark_to_one_file(tmp_path, monkeypatch, codes, status):
+    import subprocess
+    from types import SimpleNamespace
+
+    import torch
+
+    gpu_check = load("gpu_check")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda: "Test GPU")
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append(command)
+        return SimpleNamespace(returncode=codes[len(calls) - 1], stdout=f"output {len(calls)}\n", stderr="")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    out = tmp_path / "r.txt"
+    assert gpu_check.main(["--out", str(out), "--reps", "2"]) == status
+    assert calls[0][1:] == ["-m", "pytest", "-v", "-rs", "-m", "gpu", "-p", "no:cacheprovider"]
+    assert calls[1][1:] == ["scripts/bench.py", "--gpu", "--reps", "2"]
+    text = out.read_text()
+    assert "Test GPU" in text and "output 1" in text and "output 2" in text
+    assert f"tests {'passed' if codes[0] == 0 else 'FAILED'}" in text
