@@ -64,7 +64,7 @@ SlurmdParameters=config_overrides
 ReturnToService=2
 KillWait=10
 # a requeued job waits cred_expire (120 s by default) before it may start again; the scheduler looks every 5 s
-AuthInfo=cred_expire=30
+AuthInfo=cred_expire=15
 SchedulerParameters=sched_interval=5
 NodeName=$host CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP
