@@ -78,6 +78,7 @@ def test_cpu_launcher_asks_for_cpus_not_gpus():
     assert launcher._target_ == gpu.hydra.launcher._target_ == "hydra_plugins.dlstudy_slurm_launcher.slurm_launcher.SlurmLauncher"
 
 
+@pytest.mark.slurm
 def test_queue_watcher_reads_job_states_from_squeue(cluster):
     from dlstudy.job_states import QueueWatcher, accounting_enabled
 
@@ -97,6 +98,7 @@ def job(sweep_dir: Path, num: int) -> Path:
     return sweep_dir / str(num)
 
 
+@pytest.mark.slurm
 def test_sweep_of_ddp_jobs_reports_each_job(sweep):
     sweep_dir, result = sweep
     assert f"sweep {sweep_dir}: 2 finished, 0 diverged, 1 failed" in result.stdout
@@ -110,6 +112,7 @@ def test_sweep_of_ddp_jobs_reports_each_job(sweep):
     assert failed["status"] == "failed" and "lr" in failed["message"], failed
 
 
+@pytest.mark.slurm
 def test_each_rank_trains_on_its_own_shard(sweep):
     from dlstudy.data import DigitsDataModule
 
@@ -123,6 +126,7 @@ def test_each_rank_trains_on_its_own_shard(sweep):
         assert rows(shards[0]) + rows(shards[1]) <= rows(X_train), "the two ranks share no sample"
 
 
+@pytest.mark.slurm
 def test_preempted_job_is_requeued_and_ends_as_the_uninterrupted_one(sweep):
     sweep_dir = sweep[0]
     plain, preempted = job(sweep_dir, 0), job(sweep_dir, 1)

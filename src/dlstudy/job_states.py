@@ -23,8 +23,15 @@ class QueueWatcher(SlurmInfoWatcher):
 
     slurmctld keeps a finished job's state for MinJobAge (300 s by default). A job it no longer knows is
     GONE, a final state: a job that died without a result is then reported, not waited for forever.
-    Any other squeue failure is logged, as submitit logs sacct's.
+    Any other squeue failure is logged, as submitit logs sacct's. Only final states count as done: squeue
+    also shows passing ones (CONFIGURING, SIGNALING, REQUEUE_HOLD, ...) that sacct does not.
     """
+
+    FINAL = {"BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "GONE", "NODE_FAIL", "OUT_OF_MEMORY",
+             "REVOKED", "TIMEOUT"}
+
+    def is_done(self, job_id: str, mode: str = "standard") -> bool:
+        return self.get_state(job_id, mode=mode).upper() in self.FINAL
 
     def _make_command(self) -> list[str] | None:
         ids = sorted({x.split("_")[0] for x in self._registered - self._finished})
