@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 from dlstudy import CONF_DIR
 from dlstudy.build import build, build_trainer, log_hparams, one_line, run_hparams
 from dlstudy.callbacks import Diverged, Interrupted
+from dlstudy.requeue import requeue, requeued_run
 from dlstudy.runs import resume_args, write_status
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def run(cfg: DictConfig) -> float | None:
         trainer = build_trainer(cfg)
     except BAD_INPUT as e:
         return stop(out, "failed", one_line(e), 2)
-    resume = cfg.get("resume")
+    resume = cfg.get("resume") or requeued_run(out)  # a requeued SLURM job goes on in its own folder
     write_status(out, "running", resumed=bool(resume), threads=threads)
     if not resume:
         log_hparams(trainer, run_hparams(cfg), system.hparam_metrics)
@@ -75,7 +76,7 @@ def run(cfg: DictConfig) -> float | None:
         return stop(out, "diverged", str(e), 3)
     except Interrupted as e:
         write_status(out, "interrupted", message=str(e))
-        print(f"interrupted: {e}", file=sys.stderr)
+        print(f"interrupted: {e}" + ("; SLURM job requeued" if requeue() else ""), file=sys.stderr)
         sys.exit(e.exit_code)
     except Exception as e:
         if HydraConfig.get().mode != RunMode.MULTIRUN:

@@ -7,11 +7,11 @@ from lightning.pytorch.callbacks import Callback
 
 
 class SignalAtStep(Callback):
-    def __init__(self, step: int, signum: str = "SIGINT"):
-        self.step, self.signum = step, getattr(signal, signum)
+    def __init__(self, step: int, signum: str = "SIGINT", rank: int | None = None):  # rank: only that DDP rank
+        self.step, self.signum, self.rank = step, getattr(signal, signum), rank
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
-        if trainer.global_step == self.step:
+        if trainer.global_step == self.step and self.rank in (None, trainer.global_rank):
             os.kill(os.getpid(), self.signum)
 
 

@@ -1,4 +1,4 @@
-"""Stop a run cleanly: on a diverged loss, and on SIGTERM / SIGINT with a resumable checkpoint."""
+"""Stop a run cleanly: on a diverged loss, and on SIGTERM / SIGINT / SIGUSR2 with a resumable checkpoint."""
 
 import math
 import signal
@@ -16,7 +16,7 @@ class Diverged(RuntimeError):
 
 
 class Interrupted(BaseException):
-    """SIGTERM or SIGINT arrived; `checkpoints/last.ckpt` holds the state after the last finished batch."""
+    """SIGTERM, SIGINT or SIGUSR2 arrived; `checkpoints/last.ckpt` holds the state after the last finished batch."""
 
     def __init__(self, signum: int, ckpt_path: str):
         super().__init__(f"stopped by {signal.Signals(signum).name}; resume from {ckpt_path}")
@@ -106,9 +106,13 @@ class DivergenceGuard(Callback):
 
 
 class GracefulStop(Callback):
-    """On SIGTERM or SIGINT: finish the current batch, write `last.ckpt` atomically, then stop."""
+    """On SIGTERM, SIGINT or SIGUSR2: finish the current batch, write `last.ckpt` atomically, then stop.
 
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+    SIGUSR2 is the warning SLURM sends before a time limit (submitit asks for it). Under DDP the ranks
+    agree after every batch whether any of them was signalled, so all stop after the same batch.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR2)
 
     def __init__(self):
         self.signum: int | None = None
@@ -122,13 +126,16 @@ class GracefulStop(Callback):
         self.signum = signum
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int) -> None:
-        if self.signum is None:
+        stop = self.signum is not None
+        if trainer.world_size > 1:  # one all-reduce a step (Lightning already broadcasts one of its own)
+            stop = trainer.strategy.reduce_boolean_decision(stop, all=False)
+        if not stop:
             return
         ckpt_dir = Path(trainer.checkpoint_callback.dirpath if trainer.checkpoint_callback else
                         Path(trainer.default_root_dir) / "checkpoints")
         path = str(ckpt_dir / "last.ckpt")
         trainer.save_checkpoint(path)
-        raise Interrupted(self.signum, path)
+        raise Interrupted(self.signum or signal.SIGTERM, path)  # a rank not signalled itself stops as if TERM
 
     def teardown(self, trainer: L.Trainer, pl_module, stage: str) -> None:
         for s, handler in self._previous.items():
