@@ -54,7 +54,8 @@ def load_images(source: str, folder: Path | None = None) -> tuple[torch.Tensor, 
     if source not in ("mnist", "fashion"):
         raise ValueError(f"source must be 'mnist' or 'fashion', got {source!r}")
     if folder is None:
-        folder = FASHION_DIR if source == "fashion" else Path(os.environ.get("DLSTUDY_DATA_DIR", "data")) / "MNIST" / "raw"
+        data_dir = Path(os.environ.get("DLSTUDY_DATA_DIR", "data"))
+        folder = FASHION_DIR if source == "fashion" else data_dir / "MNIST" / "raw"
     name = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}[source]
     names = [("train", f"{name} training set"), ("t10k", f"{name} test set (the training set is absent)")]
     for prefix, description in names:
@@ -127,7 +128,7 @@ def proportion(firsts: Sequence[int | None]) -> dict:
 
 def measure_cell(cell: Cell, images: torch.Tensor, labels: torch.Tensor, inits: int, batch_size: int = 256,
                  rule: str = "chain", first_seed: int = 0) -> dict:
-    """The cell's fraction of inits (seeds first_seed, first_seed + 1, ...) whose gradients differ, with its interval."""
+    """The fraction of inits (seeds first_seed, first_seed + 1, ...) whose gradients differ, with its interval."""
     batches = mini_batches(images, labels, batch_size, PRECISIONS[cell.precision])
     start, cpu = time.perf_counter(), time.process_time()
     firsts = [first_difference(make_net(cell, seed, rule), batches) for seed in range(first_seed, first_seed + inits)]
@@ -144,7 +145,7 @@ def study_grid() -> list[Cell]:
 
 
 def _measure_in_worker(args: tuple) -> dict:
-    torch.set_num_threads(1)  # one thread per worker: on a shared machine, OpenMP threads waiting on each other cost more
+    torch.set_num_threads(1)  # on a shared machine, OpenMP threads waiting on each other cost more than they give
     return measure_cell(*args)
 
 
@@ -187,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError) as e:
         parser.error(str(e))
     images, labels = images[:args.images], labels[:args.images]
-    cells = study_grid() if args.grid == "study" else grid((3,), (), ("float64", "float32", "float16"), batch_norms=(False,))
+    small = grid((3,), (), ("float64", "float32", "float16"), batch_norms=(False,))
+    cells = study_grid() if args.grid == "study" else small
     start, rows = time.perf_counter(), []
     settings = {"data": f"the first {len(images):,} images of the {description}", "images": len(images),
                 "batch_size": args.batch_size, "inits": args.inits, "rule": args.rule, "jobs": args.jobs,
