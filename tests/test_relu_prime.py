@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from dlstudy.relu_prime import (Cell, first_difference, grid, load_images, main, make_net, measure_cell,
-                                mini_batches, proportion, study_grid)
+from dlstudy.relu_prime import (Cell, first_difference, gradient_change, grid, load_images, main, make_net,
+                                measure_cell, mini_batches, proportion, relative_change, study_grid)
 from tests.conftest import SHARED_MNIST
 
 
@@ -65,6 +65,21 @@ def test_skipping_batches_without_zeros_changes_no_answer():
         for seed in range(3):
             assert first_difference(make_net(cell, seed), batches) == \
                 first_difference(make_net(cell, seed), batches, exhaustive=True)
+
+
+def test_the_papers_rule_moves_the_gradient_more_than_the_chain_rule():
+    images, labels = planted_images()
+    images[:, 0, 0] = 128  # every image puts an exact 0 into unit 0 of the first layer
+    X, y = mini_batches(images, labels, 40, torch.float32)[0]
+    (chain, zeros), (paper, same_zeros) = (relative_change(planted_zero_net(rule), X, y) for rule in ("chain", "paper"))
+    assert zeros == same_zeros == 1 / 8
+    assert 0 < chain < paper
+
+
+def test_gradient_change_is_zero_where_no_input_is_zero():
+    images, labels = images_like_mnist(64)
+    row = gradient_change(Cell("float64", 2, 16), images, labels, 3, "paper")
+    assert row["zero_frac"] == 0 and row["max"] == 0 and row["rule"] == "paper"
 
 
 def test_proportion_and_its_clopper_pearson_interval():

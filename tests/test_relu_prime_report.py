@@ -62,7 +62,7 @@ def test_write_block_replaces_only_its_own_block(tmp_path):
     doc.write_text("intro\n<!-- results:relu_prime -->\nold\n<!-- /results -->\nafter\n<!-- /results -->\n")
     write_block(doc, "new")
     assert doc.read_text() == "intro\n<!-- results:relu_prime -->\nnew\n<!-- /results -->\nafter\n<!-- /results -->\n"
-    text = section(result([row("float64", 3, 256, False, [None] * 40)]), None)
+    text = section(result([row("float64", 3, 256, False, [None] * 40)]), [])
     assert "| 3 x 256 | float64 | no | 0.00 [0.00, 0.09] (0/40) |" in text and "Wall time: 3 s for 1 cells" in text
 
 
@@ -82,10 +82,31 @@ def test_cli_writes_the_block_and_the_figure(tmp_path):
 
     rows = [row(p, d, w, bn, [None] * 30 + [0] * (10 * (p == "float16"))) for p in ("float32", "float16")
             for bn in (False, True) for d, w in ((1, 256), (3, 256), (3, 64))]
-    (tmp_path / "s3.json").write_text(json.dumps(result(rows)))
+    changes = [{"precision": "float16", "depth": 3, "width": 256, "batch_norm": True, "rule": "paper",
+                "median": 145.0, "max": 157.0, "zero_frac": 1.9e-4}]
+    (tmp_path / "s3.json").write_text(json.dumps(result(rows) | {"changes": changes}))
     (tmp_path / "doc.md").write_text("# x\n<!-- results:relu_prime -->\n<!-- /results -->\n")
     main(["--section3", str(tmp_path / "s3.json"), "--doc", str(tmp_path / "doc.md")])
     text = (tmp_path / "doc.md").read_text()
     assert "| 1 x 256 | float32 | no | 0.00 [0.00, 0.12] (0/30) | 0.054 | 0.009 |" in text
     assert "float16 differs more often than float32 in 6 of 6 architectures (reproduced)" in text
+    assert "| 3 x 256 | float16 | yes | 1.9e-04 | paper | 145 | 157 |" in text
     assert (tmp_path / "studies" / "relu_prime.png").stat().st_size > 10_000
+
+
+def test_the_papers_rule_not_relu_prime_itself_moves_training(train, tmp_path):
+    """The section's training conclusion on a few float16 steps with batch norm, through the real sweep and report:
+    alpha = 1 under the paper's rule changes the training loss more than alpha = 1 under the chain rule."""
+    from dlstudy.relu_prime_report import training_groups
+
+    sweep = train("-m", "experiment=relu_prime", "seed=0", "model.net.batch_norm=true", "trainer.max_epochs=1",
+                  "+trainer.limit_train_batches=5", "trainer.log_every_n_steps=1", run_dir=tmp_path / "sweep")
+    groups = training_groups([sweep, sweep])
+    assert sorted(groups) == [(0.0, "chain", True), (0.0, "paper", True), (1.0, "chain", True), (1.0, "paper", True)]
+    assert all(len(runs) == 1 for runs in groups.values()), "a run pooled twice counts once"
+    loss = {k: runs[0]["loss"] for k, runs in groups.items()}
+    assert loss[(0.0, "chain", True)] == loss[(0.0, "paper", True)], "the rules agree at alpha = 0"
+    assert abs(loss[(1.0, "paper", True)] - loss[(0.0, "chain", True)]) > \
+        abs(loss[(1.0, "chain", True)] - loss[(0.0, "chain", True)])
+    used = groups[(1.0, "paper", True)][0]["used"]
+    assert len(used) == 3 and sum(used.values()) > 0, "a counter per layer, and ReLU'(0) was used"

@@ -136,6 +136,30 @@ def measure_cell(cell: Cell, images: torch.Tensor, labels: torch.Tensor, inits: 
             "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
 
 
+def relative_change(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """|g(1) - g(0)| / |g(0)| for the first-layer gradient g(alpha) of this batch, and the fraction of exact zeros
+    among the ReLU inputs."""
+    found = []
+    handles = [m.register_forward_hook(lambda m, i, o: found.append((i[0] == 0).float().mean().item()))
+               for m in _relus(net)]
+    g0 = first_layer_grad(net, X, y, 0.0).double()
+    for h in handles:
+        h.remove()
+    g1 = first_layer_grad(net, X, y, 1.0).double()
+    return ((g1 - g0).norm() / g0.norm()).item(), sum(found) / len(found)
+
+
+def gradient_change(cell: Cell, images: torch.Tensor, labels: torch.Tensor, inits: int, rule: str) -> dict:
+    """relative_change on one batch over inits, under one rule: its median and largest value, and the zeros."""
+    X, y = mini_batches(images, labels, len(images), PRECISIONS[cell.precision])[0]
+    changes, zeros = zip(*(relative_change(make_net(cell, seed, rule), X, y) for seed in range(inits)))
+    return {**asdict(cell), "rule": rule, "median": float(torch.tensor(changes).median()), "max": max(changes),
+            "zero_frac": sum(zeros) / len(zeros)}
+
+
+CHANGE_CELLS = (Cell("float32", 3, 256), Cell("float16", 3, 256), Cell("float16", 3, 256, batch_norm=True))
+
+
 def study_grid() -> list[Cell]:
     """The default grid, sized for about 10 minutes on 2 CPU cores: every precision at the paper's 3 x 256 MLP,
     then its depth and width curves in float32 and float16 (float64 gives 0; bfloat16 is slow on a CPU)."""
@@ -199,6 +223,10 @@ def main(argv: list[str] | None = None) -> None:
         rows.sort(key=lambda r: cells.index(Cell(r["precision"], r["depth"], r["width"], r["batch_norm"])))
         args.out.write_text(json.dumps({**settings, "seconds": time.perf_counter() - start, "rows": rows}, indent=1))
         print(f"{len(rows)}/{len(cells)} cells", file=sys.stderr, flush=True)
+    changes = [gradient_change(c, images[:args.batch_size], labels[:args.batch_size], 20, rule)
+               for c in CHANGE_CELLS for rule in ("chain", "paper")]
+    args.out.write_text(json.dumps({**settings, "seconds": time.perf_counter() - start, "rows": rows,
+                                    "changes": changes}, indent=1))
     for r in rows:
         print(f"{r['precision']:>8} depth {r['depth']} width {r['width']:>4} bn {r['batch_norm']!s:>5}: "
               f"{r['k']}/{r['n']} = {r['fraction']:.2f} [{r['low']:.2f}, {r['high']:.2f}]  ({r['seconds']:.0f} s)")

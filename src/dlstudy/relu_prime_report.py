@@ -1,6 +1,6 @@
 """The relu_prime section of docs/studies.md, written from a Section 3 measurement and a training sweep.
 
-    dlstudy-relu-prime-report --section3 relu_prime_section3.json --sweep outputs/sweeps/<relu_prime sweep>
+    dlstudy-relu-prime-report --section3 relu_prime_section3.json --sweep outputs/sweeps/<relu_prime sweep> ...
 
 replaces what lies between `<!-- results:relu_prime -->` and `<!-- /results -->` in the document.
 """
@@ -96,6 +96,16 @@ def section3_findings(result: dict) -> list[str]:
     return lines
 
 
+def changes_table(changes: list[dict]) -> list[str]:
+    """How far ReLU'(0) = 1 moves a first-layer gradient, under backpropagation's rule and under the paper's."""
+    out = ["| MLP | precision | batch norm | exact zeros among ReLU inputs | rule | |g(1) - g(0)| / |g(0)|, "
+           "median over inits | largest |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for c in changes:
+        out.append(f"| {c['depth']} x {c['width']} | {c['precision']} | {'yes' if c['batch_norm'] else 'no'} | "
+                   f"{c['zero_frac']:.1e} | {c['rule']} | {c['median']:.3g} | {c['max']:.3g} |")
+    return out
+
+
 def figure(result: dict) -> Figure:
     """Fraction of inits against depth (width 256) and width (depth 3), with intervals, beside the paper's."""
     fig = Figure(figsize=(10, 4))
@@ -132,10 +142,10 @@ def mean_ci(values: list[float]) -> tuple[float, float, float]:
     return float(x.mean()), float(low), float(high)
 
 
-def training_groups(sweep: Path) -> dict[tuple, list[dict]]:
-    """Finished jobs of the sweep by (alpha, rule, batch_norm): test/acc, last train/loss, ReLU'(0) use per layer."""
+def training_groups(sweeps: list[Path]) -> dict[tuple, list[dict]]:
+    """Finished jobs of the sweeps by (alpha, rule, batch_norm): test/acc, last train/loss, ReLU'(0) use per layer."""
     groups: dict[tuple, list[dict]] = {}
-    for job in job_rows(sweep):
+    for job in (j for sweep in sweeps for j in job_rows(sweep)):
         if job["status"] != "finished":
             continue
         p = job["params"]
@@ -143,6 +153,8 @@ def training_groups(sweep: Path) -> dict[tuple, list[dict]]:
         key = (float(p["model.net.activation.alpha"]), p["model.net.activation.rule"], bn)
         used = {t.split("/")[1]: np.mean([v for _, v in pts]) for t, pts in job["series"].items()
                 if t.endswith("/alpha_used_frac")}
+        if any(r["seed"] == p.get("seed") for r in groups.get(key, [])):
+            continue  # the same run in two pooled sweeps counts once
         groups.setdefault(key, []).append({"seed": p.get("seed"), "acc": final(job["series"], "test/acc"),
                                            "loss": final(job["series"], "train/loss"), "used": used})
     return groups
@@ -196,19 +208,24 @@ def sweep_seconds(sweep: Path) -> float:
     return max(ends) - min(starts) if starts and ends else math.nan
 
 
-def section(result: dict, sweep: Path | None) -> str:
+def section(result: dict, sweeps: list[Path]) -> str:
     """The markdown between the markers."""
     cpu = sum(r["cpu_seconds"] for r in result["rows"])
     lines = ["### Section 3: how often ReLU'(0) changes a gradient, without training", "",
              "![](studies/relu_prime.png)", ""]
     lines += section3_tables(result) + [""] + section3_findings(result)
+    if result.get("changes"):
+        lines += ["", "Size of the change, on the first batch of 256 images, 20 inits: under the chain rule "
+                      "ReLU'(0) = 1 adds alpha times a gradient that is already there; the paper's rule writes a 1.",
+                  ""] + changes_table(result["changes"])
     lines += ["", f"Wall time: {result['seconds']:.0f} s for {len(result['rows'])} cells in {result['jobs']} worker "
                   f"processes ({cpu:.0f} s of CPU time in all; torch {result['torch']}, CPU)."]
-    if sweep is not None:
-        groups = training_groups(sweep)
+    if sweeps:
+        groups = training_groups(sweeps)
         lines += ["", "### Training: alpha in {0, 1}, both rules, with and without batch norm", ""]
         lines += training_table(groups) + [""] + training_findings(groups)
-        lines += ["", f"Wall time of the sweep: {sweep_seconds(sweep):.0f} s "
+        seconds = " + ".join(f"{sweep_seconds(s):.0f} s" for s in sweeps)
+        lines += ["", f"Wall time of the sweep{'s' if len(sweeps) > 1 else ''}: {seconds} "
                       f"({sum(len(v) for v in groups.values())} finished runs)."]
     return "\n".join(lines)
 
@@ -225,13 +242,15 @@ def write_block(doc: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="dlstudy-relu-prime-report", description=__doc__.split("\n")[0])
     parser.add_argument("--section3", type=Path, required=True, help="the JSON that dlstudy-relu-prime wrote")
-    parser.add_argument("--sweep", type=Path, default=None, help="the sweep folder of experiment=relu_prime")
+    parser.add_argument("--sweep", type=Path, nargs="*", default=[],
+                        help="sweep folders of experiment=relu_prime (several: their seeds are pooled)")
     parser.add_argument("--doc", type=Path, default=Path("docs/studies.md"))
     args = parser.parse_args(argv)
     try:
         result = json.loads(args.section3.read_text())
-        if args.sweep is not None and not list(args.sweep.glob("*/.hydra")):
-            raise ValueError(f"{args.sweep} is not a sweep folder (no job folders with .hydra/ inside)")
+        for sweep in args.sweep:
+            if not list(sweep.glob("*/.hydra")):
+                raise ValueError(f"{sweep} is not a sweep folder (no job folders with .hydra/ inside)")
         write_block(args.doc, section(result, args.sweep))
         (args.doc.parent / "studies").mkdir(exist_ok=True)
         figure(result).savefig(args.doc.parent / "studies" / "relu_prime.png", dpi=100)
