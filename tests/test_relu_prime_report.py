@@ -51,6 +51,7 @@ def test_training_verdicts_use_welch_and_check_the_alpha_zero_control():
     assert "With batch norm: alpha = 1 under the chain rule changes test accuracy by +0.0010 (not significant" in text
     assert "under the paper rule changes test accuracy by -0.4040 (significant" in text
     assert "alpha = 0 under both rules: identical runs" in text
+    assert "Verdict: the change comes from the paper's rule, not from ReLU'(0)." in text
     table = "\n".join(training_table(groups))
     assert "| 1 | paper | yes | 5 | 0.5040 [" in table and "1.0e-03" in table
     groups[(0.0, "paper", True)][0]["acc"] = 0.5
