@@ -18,7 +18,7 @@ def images_like_mnist(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor
 def test_float64_gradients_never_differ():
     images, labels = images_like_mnist(512)
     batches = mini_batches(images, labels, 128, torch.float64)
-    for seed in range(3):
+    for seed in range(2):
         assert first_difference(make_net(Cell("float64", 2, 64), seed), batches, exhaustive=True) is None
 
 
@@ -58,13 +58,15 @@ def test_the_papers_rule_differs_even_where_no_gradient_arrives():
 
 def test_skipping_batches_without_zeros_changes_no_answer():
     """Backpropagating only batches with an exact zero gives the same first differing batch as backpropagating all."""
-    images, labels = images_like_mnist(1024)
-    for cell in (Cell("float16", 2, 64), Cell("bfloat16", 1, 64, batch_norm=True), Cell("float32", 1, 32)):
+    images, labels, differed = *images_like_mnist(768), []
+    for cell in (Cell("float16", 2, 48), Cell("bfloat16", 1, 32, batch_norm=True), Cell("float32", 1, 32)):
         batches = mini_batches(images, labels, 256, torch.float16 if cell.precision == "float16" else
                                torch.bfloat16 if cell.precision == "bfloat16" else torch.float32)
         for seed in range(3):
-            assert first_difference(make_net(cell, seed), batches) == \
-                first_difference(make_net(cell, seed), batches, exhaustive=True)
+            found = first_difference(make_net(cell, seed), batches)
+            assert found == first_difference(make_net(cell, seed), batches, exhaustive=True)
+            differed.append(found is not None)
+    assert any(differed), "some init must differ, or the comparison proves nothing"
 
 
 def test_the_papers_rule_moves_the_gradient_more_than_the_chain_rule():
