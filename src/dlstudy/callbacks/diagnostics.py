@@ -2,7 +2,9 @@
 
 Hooks every activation module (the nonlinearity's input is the layer's pre-activation) and every
 weight. The hooks are registered only when this callback is in the run, and do nothing except on
-the steps they log (every N steps, step 0 included: the statistics at initialisation).
+the steps they log (every N steps, step 0 included: the statistics at initialisation). Keys:
+act_mean, act_std, zero_frac, dead_frac, preact_zero_frac (exact zeros entering the activation),
+alpha_used_frac and alpha_used_count (where ReLU'(0) decides the gradient, by the module's rule), grad_norm.
 """
 
 import lightning as L
@@ -18,7 +20,7 @@ ACTIVATIONS = tuple(NAMES.values()) + (ReLUAlpha,)
 
 
 class Diagnostics(Callback):
-    """Logs `diag/<layer>/...`: act_mean, act_std, zero_frac, dead_frac, preact_zero_frac, alpha_used_frac, grad_norm."""
+    """Logs `diag/<layer>/...`: activation and zero statistics, how often ReLU'(0) is used, gradient norms."""
 
     def __init__(self, every_n_steps: int = 50, histograms: bool = True):
         if every_n_steps <= 0:
@@ -51,8 +53,11 @@ class Diagnostics(Callback):
             if not self.active or name not in self.stats:
                 return
             zero_in = self.stats[name].pop("_zero_in")
-            # where the input is exactly 0, ReLU'(0) multiplies a non-zero incoming gradient
-            self.stats[name]["alpha_used_frac"] = (zero_in & (grad_output[0] != 0)).float().mean()
+            # Where the input is exactly 0, ReLU'(0) decides the gradient: under the chain rule only where a
+            # non-zero gradient arrives to be multiplied; under the paper's rule everywhere (it writes alpha).
+            used = zero_in if getattr(module, "rule", "chain") == "paper" else zero_in & (grad_output[0] != 0)
+            self.stats[name]["alpha_used_frac"] = used.float().mean()
+            self.stats[name]["alpha_used_count"] = used.sum()
         return hook
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:

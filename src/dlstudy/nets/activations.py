@@ -15,34 +15,48 @@ NAMES: dict[str, Callable[[], nn.Module]] = {
 }
 
 
+RULES = ("chain", "paper")
+
+
 class _ReLUAlphaFn(torch.autograd.Function):
-    """relu(x) with d/dx relu(0) := alpha (torch uses 0)."""
+    """relu(x) whose backward at x == 0 is alpha * grad_out ("chain") or the constant alpha ("paper")."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, alpha: float, rule: str) -> torch.Tensor:
         ctx.save_for_backward(x)
-        ctx.alpha = alpha
+        ctx.alpha, ctx.rule = alpha, rule
         return x.clamp_min(0)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
         (x,) = ctx.saved_tensors
-        slope = (x > 0).to(grad_out.dtype) + ctx.alpha * (x == 0).to(grad_out.dtype)
-        return grad_out * slope, None
+        at_zero = x == 0
+        if ctx.rule == "paper":  # Bertoin et al.'s code: grad_in[x == 0] = alpha, whatever arrives from above
+            grad_in = torch.where(x > 0, grad_out, torch.zeros_like(grad_out))
+            return grad_in.masked_fill(at_zero, ctx.alpha), None, None
+        slope = (x > 0).to(grad_out.dtype) + ctx.alpha * at_zero.to(grad_out.dtype)
+        return grad_out * slope, None, None
 
 
 class ReLUAlpha(nn.Module):
-    """ReLU with ReLU'(0) = alpha: the backward pass gives grad_out * alpha where the input is exactly 0."""
+    """ReLU with ReLU'(0) = alpha.
 
-    def __init__(self, alpha: float = 0.0):
+    rule="chain" (backpropagation proper): grad_in = alpha * grad_out where the input is exactly 0.
+    rule="paper" (the official code of Bertoin et al., NeurIPS 2021): grad_in = alpha there, a constant
+    that ignores grad_out. The two agree for alpha = 0.
+    """
+
+    def __init__(self, alpha: float = 0.0, rule: str = "chain"):
         super().__init__()
-        self.alpha = float(alpha)
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+        self.alpha, self.rule = float(alpha), rule
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _ReLUAlphaFn.apply(x, self.alpha)
+        return _ReLUAlphaFn.apply(x, self.alpha, self.rule)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}, rule={self.rule}"
 
 
 def make_activation(activation: str | Callable[[], nn.Module]) -> nn.Module:
