@@ -1,30 +1,58 @@
-"""DDP on two CPU processes (gloo): both ranks train on their half of the data and agree on the weights."""
+"""DDP on two CPU processes (gloo): the ranks share the data, each sample once, and report the one-process metrics."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
+from omegaconf import OmegaConf
 
-from tests.conftest import QUIET
+from dlstudy.build import build
+from dlstudy.callbacks.run_config import KEY
+from dlstudy.runs import read_status
+from tests.conftest import QUIET, quick_trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def rows(X: torch.Tensor) -> list[tuple]:
+    return sorted(map(tuple, X.flatten(1).tolist()))
+
+
 def test_two_cpu_ranks_agree(tmp_path):
+    """Digits: 359 test and 180 validation images, odd and even, each seen by exactly one rank."""
     weights = tmp_path / "weights"
     exe = Path(sys.executable).with_name("dlstudy-train")
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     result = subprocess.run([str(exe), "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "debug=fast",
                              f"hydra.run.dir={tmp_path / 'run'}", *QUIET,
-                             f"+callbacks.save_weights={{_target_:tests.helpers.ddp.SaveRankWeights,path:'{weights}'}}"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+                             "trainer.limit_val_batches=1.0", "trainer.limit_test_batches=1.0",
+                             f"+callbacks.save_weights={{_target_:tests.helpers.ddp.SaveRankWeights,path:'{weights}'}}",
+                             f"+callbacks.save_inputs={{_target_:tests.helpers.ddp.SaveRankInputs,path:'{weights}'}}"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     w0, w1 = (torch.load(weights / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert w0["batches"] == w1["batches"] == 3
     assert all(torch.equal(w0[k], w1[k]) for k in w0 if k != "batches"), "DDP keeps the ranks in step"
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").exists()
+
+    seen = [torch.load(weights / f"inputs{r}.pt", weights_only=True) for r in (0, 1)]
+    run = tmp_path / "run"
+    ckpt = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
+    datamodule, system = build(OmegaConf.create(ckpt[KEY]))
+    datamodule.setup()
+    for split in ("val", "test"):
+        X = datamodule.splits[split][0]
+        assert rows(torch.cat([s[split] for s in seen])) == rows(X), f"every {split} sample once across the ranks"
+        assert abs(len(seen[0][split]) - len(seen[1][split])) <= 1
+
+    system.load_state_dict(ckpt["state_dict"])
+    (alone,) = quick_trainer().test(system, datamodule=datamodule, verbose=False)
+    together = read_status(run)["metrics"]
+    assert together["test/acc"] == alone["test/acc"], "the ranks' accuracy is the one-process accuracy"
+    assert together["test/loss"] == pytest.approx(alone["test/loss"], rel=1e-5)
 
 
 def test_a_signal_to_one_rank_stops_both_after_the_same_batch(tmp_path):

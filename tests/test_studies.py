@@ -225,3 +225,15 @@ def test_summariser_reach_gives_the_first_step_at_or_past_the_target():
     jobs = [job("a", [(10, 0.5), (20, 0.95), (30, 0.99)]), job("b", [(10, 0.96), (20, 0.9)]), job("c", [(10, 0.94)])]
     _, rows = table(jobs, {"val/acc": 0.95})
     assert [r["steps to val/acc>=0.95"] for r in rows] == [20, 10, ""]
+
+
+def test_submitit_local_runs_a_two_job_sweep(train, tmp_path):
+    sweep = train("-m", "hydra/launcher=submitit_local", "debug=fast", "loss=cross_entropy,square",
+                  "callbacks.histograms=null", run_dir=tmp_path / "sweep")
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert [p.name for p in jobs] == ["0_callbacks.histograms=null,loss=cross_entropy",
+                                      "1_callbacks.histograms=null,loss=square"]
+    statuses = [read_status(p) for p in jobs]
+    assert [s["status"] for s in statuses] == ["finished", "finished"]
+    assert os.getpid() not in {s["pid"] for s in statuses}, "each job ran in a process submitit started"
+    assert all("test/acc" in s["metrics"] for s in statuses)

@@ -28,6 +28,7 @@ class OptunaSweeperConf:
     n_jobs: int = 1  # trials launched together (with hydra/launcher=joblib they run in parallel)
     direction: str = "minimize"
     seed: int = 0
+    n_startup_trials: int = 10  # random trials before TPE models the results (Optuna's default)
     params: dict = field(default_factory=dict)
 
 
@@ -48,9 +49,15 @@ def suggest(trial: optuna.Trial, name: str, sweep) -> Any:
     raise ValueError(f"hydra.sweeper.params.{name}: use choice(...), range(...) or interval(...), got {sweep}")
 
 
+def sampler(seed: int, n_startup_trials: int) -> optuna.samplers.TPESampler:
+    """The search's sampler: TPE after `n_startup_trials` random ones."""
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
+
+
 class OptunaSweeper(Sweeper):
-    def __init__(self, n_trials: int, n_jobs: int, direction: str, seed: int, params: dict):
+    def __init__(self, n_trials: int, n_jobs: int, direction: str, seed: int, params: dict, n_startup_trials: int = 10):
         self.n_trials, self.n_jobs, self.direction, self.seed = n_trials, n_jobs, direction, seed
+        self.n_startup_trials = n_startup_trials
         self.params = dict(params or {})
 
     def setup(self, *, hydra_context, task_function, config) -> None:
@@ -61,7 +68,7 @@ class OptunaSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> Any:
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         space = {o.get_key_element(): o.value() for o in parser.parse_overrides([f"{k}={v}" for k, v in self.params.items()])}
-        study = optuna.create_study(direction=self.direction, sampler=optuna.samplers.TPESampler(seed=self.seed))
+        study = optuna.create_study(direction=self.direction, sampler=sampler(self.seed, self.n_startup_trials))
         done = 0
         while done < self.n_trials:
             trials = [study.ask() for _ in range(min(self.n_jobs, self.n_trials - done))]
@@ -74,7 +81,8 @@ class OptunaSweeper(Sweeper):
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)
             done += len(trials)
         results = {"name": "optuna", "direction": self.direction, "n_trials": self.n_trials,
-                   "trials_completed": sum(t.state.name == "COMPLETE" for t in study.trials)}
+                   "trials_completed": sum(t.state.name == "COMPLETE" for t in study.trials),
+                   "trials_failed": sum(t.state.name == "FAIL" for t in study.trials)}
         if results["trials_completed"]:
             results |= {"best_value": study.best_value, "best_params": study.best_params,
                         "best_trial": study.best_trial.number}
