@@ -13,6 +13,7 @@ Lightning's own loop. docs/multistep.md says what a callback author must know.
 """
 
 import math
+import warnings
 
 import lightning as L
 import torch
@@ -57,17 +58,23 @@ class MultiStep(Callback):
         if limit < 1:
             return 1
         val_every = interval if isinstance(interval, int) else max(1, int(limit * interval)) if interval < 1.0 else 0
-        every = [n for n in [val_every] if n]  # batch counts a group must not cross
+        if val_every >= limit:  # an int interval of a whole epoch: kept as Lightning's loop reads it
+            return 1
+        # Batch counts a group must not cross: validation points, and the batches after the last one (Lightning
+        # counts groups to the next validation: a short last group must not reach it); max_steps in its epoch.
+        every = [n for n in [val_every, val_every and limit % val_every, max(0, trainer.max_steps) % limit] if n]
         every += [n for cb in trainer.callbacks if isinstance(cb, Checkpoint)
                   if (n := getattr(cb, "_every_n_train_steps", 0))]
-        k = max(k for k in range(1, self.steps + 1) if all(n % k == 0 for n in every))
+        k = max(k for k in range(1, min(self.steps, limit) + 1) if all(n % k == 0 for n in every))
         if k == 1:
             return 1
         self._restore = {"limit_train_batches": trainer.limit_train_batches, "val_check_interval": interval}
         dm.train_steps, dm.train_limit = k, limit
         trainer.limit_train_batches = 1.0  # the loader stops the epoch itself
-        if val_every:
-            trainer.val_check_interval = val_every // k  # in groups
+        if limit >= trainer.log_every_n_steps:  # Lightning would compare log_every_n_steps with the groups
+            warnings.filterwarnings("ignore", message="The number of training batches .* logging interval")
+        if val_every:  # in groups, as a fraction: ModelCheckpoint and EarlyStopping read `== 1.0` as "once an epoch"
+            trainer.val_check_interval = (val_every // k + 0.5) / -(-limit // k)
         self.batch_size = loader.batch_size
         return k
 
@@ -77,7 +84,7 @@ class MultiStep(Callback):
     def teardown(self, trainer: L.Trainer, pl_module, stage: str) -> None:
         if stage != "fit" or self.k == 1:
             return
-        pl_module.automatic_optimization, pl_module.multistep = True, None
+        pl_module.multistep = None  # still in manual optimization, so trainer.global_step stays right after the fit
         trainer.datamodule.train_steps, trainer.datamodule.train_limit = 1, None
         for key, value in self._restore.items():
             setattr(trainer, key, value)

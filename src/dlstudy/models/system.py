@@ -100,6 +100,9 @@ class System(L.LightningModule):
             return self.multistep.training_step(self, batch, batch_idx)
         return self._step(batch, "train")[0]
 
+    def on_fit_start(self) -> None:
+        self.automatic_optimization = self.multistep is None  # after a fit by multistep, the next may be Lightning's
+
     def on_before_optimizer_step(self, optimizer) -> None:
         if self.multistep is not None:  # Lightning's loop clips here; in manual optimization it does not
             self.multistep.clip(self, optimizer)
