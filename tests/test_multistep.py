@@ -138,3 +138,25 @@ def test_multistep_must_come_first():
 def test_bad_steps(bad):
     with pytest.raises(ValueError, match="steps"):
         MultiStep(bad)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_on_the_gpu_the_steps_of_a_group_never_wait_for_the_device():
+    """With the data on the device, nothing inside a group's K steps synchronises with the host."""
+    from lightning.pytorch.callbacks import Callback
+
+    class NoSync(Callback):  # sits right after MultiStep: around training_step only
+        def on_train_batch_start(self, *args):
+            torch.cuda.set_sync_debug_mode("error")
+
+        def on_train_batch_end(self, *args):
+            torch.cuda.set_sync_debug_mode("default")
+
+    L.seed_everything(0)
+    system = Classifier(MLP(64, [32], 10), num_classes=10, optimizer=lambda p: torch.optim.Adam(p, fused=True))
+    trainer = quick_trainer(accelerator="gpu", max_epochs=2, callbacks=[MultiStep(8), NoSync(), DivergenceGuard()])
+    try:
+        trainer.fit(system, datamodule=DigitsDataModule(batch_size=64, on_device=True))
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert trainer.global_step == 40 and next(system.parameters()).is_cuda

@@ -3,7 +3,6 @@
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
-from matplotlib.figure import Figure
 from torchmetrics.functional.classification import multiclass_confusion_matrix
 
 from dlstudy.callbacks.tensorboard import writer_of
@@ -35,8 +34,10 @@ class TestFigures(Callback):
             writer.add_figure("test/predictions", regression_figure(x, y, pl_module.point(y_hat)), trainer.global_step)
 
 
-def confusion_figure(cm: torch.Tensor) -> Figure:
+def confusion_figure(cm: torch.Tensor) -> "Figure":
     """Counts with true class on rows, predicted on columns."""
+    from matplotlib.figure import Figure  # here: matplotlib takes ~0.7 s to import, and only the test stage draws
+
     fig = Figure(figsize=(5, 5))
     ax = fig.subplots()
     ax.imshow(cm, cmap="Blues")
@@ -48,8 +49,10 @@ def confusion_figure(cm: torch.Tensor) -> Figure:
     return fig
 
 
-def regression_figure(x: torch.Tensor | None, y: torch.Tensor, y_pred: torch.Tensor) -> Figure:
+def regression_figure(x: torch.Tensor | None, y: torch.Tensor, y_pred: torch.Tensor) -> "Figure":
     """The fitted curve over the data for 1-D input; otherwise predicted against true."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(5, 4))
     ax = fig.subplots()
     y, y_pred = y.reshape(-1), y_pred.reshape(-1)
