@@ -127,6 +127,19 @@ def test_step_interval_scheduler(steps):
     assert b.multistep is None, "the system is left for a fit by Lightning's loop"
 
 
+def test_a_checkpoint_of_lightnings_loop_resumes_at_its_step(tmp_path):
+    """Lightning counts manual and automatic optimizer steps apart; an epoch's checkpoint of a run made before
+    multistep (or with callbacks.multistep=null) goes on from its step."""
+    before, after = 1, 4
+    def fit(steps: int, epochs: int, ckpt_path=None):
+        trainer = quick_trainer(max_epochs=epochs, callbacks=[MultiStep(steps)])
+        trainer.fit(Classifier(MLP(64, [8], 10), num_classes=10), datamodule=DigitsDataModule(), ckpt_path=ckpt_path)
+        return trainer
+
+    fit(before, 1).save_checkpoint(tmp_path / "one.ckpt")
+    assert fit(after, 2, tmp_path / "one.ckpt").global_step == 40
+
+
 def test_multistep_must_come_first():
     system = Classifier(MLP(64, [8], 10), num_classes=10)
     trainer = quick_trainer(max_epochs=1, callbacks=[DivergenceGuard(), MultiStep(4)])

@@ -22,6 +22,9 @@ from lightning.pytorch.callbacks import Callback, Checkpoint
 from dlstudy.data.base import InMemoryDataModule
 
 
+STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step", "on_before_zero_grad")
+
+
 class MultiStep(Callback):
     """Up to `steps` optimizer steps per Lightning step (1: Lightning's own loop); must be the first callback."""
 
@@ -41,6 +44,10 @@ class MultiStep(Callback):
         if self.k > 1:
             pl_module.automatic_optimization = False  # after Lightning's checks: clipping is done here
             pl_module.multistep = self
+            # Inside a group only the per-step hooks run; Lightning calls them on every callback, at a few µs
+            # each (a profiler context, a state key), so the group's loop offers them to those that have them.
+            self.step_callbacks = [cb for cb in trainer.callbacks
+                                   if any(getattr(type(cb), h) is not getattr(Callback, h) for h in STEP_HOOKS)]
 
     def _plan(self, trainer: L.Trainer, pl_module) -> int:
         """The group size K for this fit, and the Trainer's batch counts translated into groups."""
@@ -107,17 +114,20 @@ class MultiStep(Callback):
         opt = system.optimizers()
         X, y = batch
         B, first, on_cpu = self.batch_size, trainer.global_step, y.device.type == "cpu"
-        losses = []
-        for j in range(self.n):
-            part = X[j * B:(j + 1) * B], y[j * B:(j + 1) * B]  # views
-            loss = system._step(part, "train", log=False)[0]
-            opt.zero_grad()
-            system.manual_backward(loss)
-            opt.step()  # Lightning's wrapper: on_before_optimizer_step hooks, then global_step + 1
-            self._step_schedulers(system, "step", batch_idx * self.k + j)
-            losses.append(loss.detach())
-            if on_cpu and not math.isfinite(losses[-1]):  # a free read on the CPU: stop where Lightning would
-                break
+        losses, callbacks, trainer.callbacks = [], trainer.callbacks, self.step_callbacks
+        try:
+            for j in range(self.n):
+                part = X[j * B:(j + 1) * B], y[j * B:(j + 1) * B]  # views
+                loss = system._step(part, "train", log=False)[0]
+                opt.zero_grad()
+                system.manual_backward(loss)
+                opt.step()  # Lightning's wrapper: on_before_optimizer_step hooks, then global_step + 1
+                self._step_schedulers(system, "step", batch_idx * self.k + j)
+                losses.append(loss.detach())
+                if on_cpu and not math.isfinite(losses[-1]):  # a free read on the CPU: stop where Lightning would
+                    break
+        finally:
+            trainer.callbacks = callbacks
         losses = torch.stack(losses)  # (n,) no host sync on an accelerator
         self._write(system, first, losses)
         if batch_idx + 1 == trainer.num_training_batches or trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:
@@ -151,3 +161,14 @@ class MultiStep(Callback):
         """Gradient clipping as the Trainer is set, at the point Lightning's loop clips (after the hooks)."""
         trainer = system.trainer
         system.configure_gradient_clipping(optimizer, trainer.gradient_clip_val, trainer.gradient_clip_algorithm)
+
+
+def carry_step_count(trainer: L.Trainer) -> None:
+    """Resuming a checkpoint of the other loop (Lightning's own, or multistep): its optimizer steps were counted
+    by the other of Lightning's two counters; start both at the larger, so `global_step` goes on from there."""
+    loop = trainer.fit_loop.epoch_loop
+    counters = (loop.automatic_optimization.optim_progress.optimizer.step.total,
+                loop.manual_optimization.optim_step_progress.total)
+    steps = max(c.completed for c in counters)
+    for c in counters:
+        c.ready = c.completed = steps

@@ -9,6 +9,7 @@ from torchmetrics import MetricCollection
 
 from dlstudy.init import apply_init
 from dlstudy.losses import check_fits
+from dlstudy.multistep import carry_step_count
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]  # e.g. functools.partial(torch.optim.SGD, lr=0.1)
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
@@ -102,6 +103,9 @@ class System(L.LightningModule):
 
     def on_fit_start(self) -> None:
         self.automatic_optimization = self.multistep is None  # after a fit by multistep, the next may be Lightning's
+
+    def on_train_start(self) -> None:
+        carry_step_count(self.trainer)  # a checkpoint of the other loop counted its steps in the other counter
 
     def on_before_optimizer_step(self, optimizer) -> None:
         if self.multistep is not None:  # Lightning's loop clips here; in manual optimization it does not

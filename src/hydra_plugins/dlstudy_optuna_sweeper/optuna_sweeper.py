@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import optuna
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep
@@ -34,7 +33,7 @@ class OptunaSweeperConf:
 ConfigStore.instance().store(group="hydra/sweeper", name="dlstudy_optuna", node=OptunaSweeperConf, provider="dlstudy")
 
 
-def suggest(trial: optuna.Trial, name: str, sweep) -> Any:
+def suggest(trial: "optuna.Trial", name: str, sweep) -> Any:
     """One value for `name` from a parsed Hydra sweep."""
     if isinstance(sweep, ChoiceSweep):
         return trial.suggest_categorical(name, list(sweep.list))
@@ -59,6 +58,8 @@ class OptunaSweeper(Sweeper):
             hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
+        import optuna  # here: Hydra imports every plugin at the start of every run, and only a search needs optuna
+
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         space = {o.get_key_element(): o.value() for o in parser.parse_overrides([f"{k}={v}" for k, v in self.params.items()])}
         study = optuna.create_study(direction=self.direction, sampler=optuna.samplers.TPESampler(seed=self.seed))
