@@ -10,6 +10,10 @@ class SignalAtStep(Callback):
     def __init__(self, step: int, signum: str = "SIGINT"):
         self.step, self.signum = step, getattr(signal, signum)
 
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.armed = trainer.global_step <= self.step  # not again in the resumed run
+
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
-        if trainer.global_step == self.step:
+        if self.armed and trainer.global_step >= self.step:  # a batch may hold several steps (dlstudy.multistep)
+            self.armed = False
             os.kill(os.getpid(), self.signum)
