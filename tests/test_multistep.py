@@ -173,3 +173,17 @@ def test_on_the_gpu_the_steps_of_a_group_never_wait_for_the_device():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert trainer.global_step == 40 and next(system.parameters()).is_cuda
+
+
+def test_train_loss_is_written_with_the_loss_of_its_own_step(train, tmp_path):
+    """Every 5th step's point of the curve is the loss computed at that step (the every-step curve's value)."""
+    def curve(run_dir):
+        return dict((e.step, e.value) for e in event_accumulator(run_dir).Scalars("train/loss"))
+
+    every = curve(train("trainer.max_epochs=1", "trainer.log_every_n_steps=1", LIGHTNING, run_dir=tmp_path / "a"))
+    fifth = {"lightning": curve(train("trainer.max_epochs=1", "trainer.log_every_n_steps=5", LIGHTNING,
+                                      run_dir=tmp_path / "b")),
+             "multistep": curve(train("trainer.max_epochs=1", "trainer.log_every_n_steps=5", run_dir=tmp_path / "c"))}
+    for name, points in fifth.items():
+        assert sorted(points) == [4, 9, 14, 19], name
+        assert all(points[s] == every[s] for s in points), name
