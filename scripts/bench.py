@@ -211,6 +211,7 @@ def main() -> None:
     os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     device = torch.device("cuda" if args.gpu else "cpu")
     on_gpu = ("trainer=gpu", "data.on_device=true") if args.gpu else ()
+    load = [os.getloadavg()[0]]  # of a shared machine: reported with the figures
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         source = write_data(root)
@@ -233,12 +234,14 @@ def main() -> None:
         if not args.gpu:  # a question about CPU cores (and the joblib launcher is not on the GPU image)
             sequential = sweep_seconds(root)
             parallel = sweep_seconds(root, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    load.append(os.getloadavg()[0])
     big = "784-512-512-10"
     hand_steps = {net: EPOCHS[net] * -(-len(X) // 128) for net in NETS}
     assert all(steps[net] == hand_steps[net] for net in NETS), f"(b) took {steps} steps, the loops {hand_steps}"
     gpu = f", {torch.cuda.get_device_name()}" if args.gpu else ""
     lines = [f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} CPU threads{gpu}; "
              f"Python {platform.python_version()}, torch {torch.__version__}, lightning {L.__version__}. "
+             f"Load average {load[0]:.1f} at the start, {load[1]:.1f} at the end ({os.cpu_count()} cores). "
              f"Data: {source}. {args.reps} interleaved repetitions: median [lowest, highest] over them.", "",
              "| net | steps | (a) loop, µs / step | (a2) loop, fused Adam | (b) dlstudy-train | (b) − (a2), µs / step "
              "| (b)/(a2) | (b)/(a) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
