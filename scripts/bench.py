@@ -3,8 +3,11 @@ with start-up time, peak memory, achieved GFLOP/s, sweep throughput and (--tests
 
     python scripts/bench.py [--reps 5] [--tests] [--gpu]      (make bench)
 
-Workload: MNIST-sized data (60,000 x 1x28x28 uint8; the real test digits tiled when ../shared has them,
-else random pixels), MLP 784-512-512-10, batch 128, Adam. The three pipelines run interleaved, one
+Workload: 60,000 x 1x28x28 uint8 images: the real Fashion-MNIST training images where Debian's
+dataset-fashion-mnist is installed (else the real MNIST test digits tiled 6x when ../shared has them, else
+random pixels), written in MNIST's layout so that `experiment=mnist_mlp` reads them; MLP 784-512-512-10,
+batch 128, Adam. After the MLP repetitions, one CNN epoch (experiment=mnist_cnn's net) by the hand loop
+and by dlstudy, their ratio reported alongside. The three MLP pipelines run interleaved, one
 training epoch each per repetition; each ratio is taken within a repetition and its median reported,
 so slow drifts of a shared machine cancel:
   (a) hand-written loop over in-memory tensors (the floor);
@@ -32,7 +35,7 @@ from torchvision import datasets, transforms
 from dlstudy import PROJECT_ROOT
 from dlstudy.data.idx import read_idx, write_mnist
 from dlstudy.data.mnist import MNISTDataModule
-from dlstudy.nets import MLP
+from dlstudy.nets import CNN, MLP
 
 MEAN, STD = MNISTDataModule.mean, MNISTDataModule.std
 SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
@@ -40,6 +43,15 @@ SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
 
 def write_data(root: Path) -> str:
     """MNIST-sized IDX files under root/MNIST/raw; returns where the pixels came from."""
+    from dlstudy.data import FashionMNISTDataModule
+
+    fashion = FashionMNISTDataModule(str(root / "none"), download=False)
+    if fashion.source() is not None:
+        fashion.setup()
+        (train_X, train_y), val, test = (fashion.splits[k] for k in ("train", "val", "test"))
+        images, labels = torch.cat([train_X, val[0]])[:, 0], torch.cat([train_y, val[1]])
+        write_mnist(root, (images, labels), (test[0][:, 0], test[1]))
+        return "the 60,000 real Fashion-MNIST training images"
     if SHARED.exists():
         images, labels = (read_idx(SHARED / f"t10k-{n}-idx{d}-ubyte.gz") for n, d in (("images", 3), ("labels", 1)))
         source = "the 10,000 real MNIST test digits, tiled 6x"
@@ -61,10 +73,13 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def hand_loop(X: torch.Tensor, y: torch.Tensor, **adam) -> float:
+def hand_loop(X: torch.Tensor, y: torch.Tensor, cnn: bool = False, **adam) -> float:
     """(a): whole-tensor batches from tensors already on the device, the same preprocessing as dlstudy,
     nothing else; torch's default Adam (a2: fused Adam, as dlstudy's optimizer configs use it)."""
     net, opt = net_and_optimizer(X.device, **adam)
+    if cnn:  # experiment=mnist_cnn's net, with its learning rate
+        net = CNN((1, 28, 28), 10).to(X.device)
+        opt = torch.optim.Adam(net.parameters(), lr=2e-3, **adam)
     sync(X.device)
     start = time.perf_counter()
     for idx in torch.randperm(len(X), device=X.device).split(128):
@@ -111,11 +126,11 @@ class EpochTimer(Callback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def dlstudy_epoch(root: Path, out: Path, *overrides: str) -> float:
+def dlstudy_epoch(root: Path, out: Path, *overrides: str, experiment: str = "mnist_mlp") -> float:
     """(b): the real app's parts, composed from conf/ as `dlstudy-train experiment=mnist_mlp` would."""
     from dlstudy.build import build, build_trainer, compose_train
 
-    cfg = compose_train("experiment=mnist_mlp", f"paths.data_dir={root}", "optimizer.lr=0.001", "scheduler=none",
+    cfg = compose_train(f"experiment={experiment}", f"paths.data_dir={root}", "optimizer.lr=0.001", "scheduler=none",
                         "trainer.max_epochs=1", "++trainer.limit_val_batches=0", "data.val_size=1", *overrides,
                         output_dir=out)
     datamodule, system = build(cfg)
@@ -222,6 +237,8 @@ def main() -> None:
             times["b"].append(dlstudy_epoch(root, root / f"run{rep}", *on_gpu))
             times["c"].append(torchvision_loop(root, device))
             print(f"rep {rep}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+        cnn_a2 = hand_loop(X, y, cnn=True, fused=True)
+        cnn_b = dlstudy_epoch(root, root / "cnn", *on_gpu, "data.max_shift=0", experiment="mnist_cnn")
         gflops = matmul_gflops(device)
         first_step, import_s, peak = startup(root)
         if not args.gpu:  # a question about CPU cores (and the joblib launcher is not on the GPU image)
@@ -241,6 +258,8 @@ def main() -> None:
     for num, den in (("b", "a"), ("b", "a2"), ("c", "b")):
         r = sorted(x / y for x, y in zip(times[num], times[den]))
         print(f"  ({num})/({den}) = {statistics.median(r):.3f}  [{r[0]:.3f}, {r[-1]:.3f}]")
+    print(f"\none CNN epoch (experiment=mnist_cnn's net, no shifts): hand loop with fused Adam {cnn_a2:.2f} s, "
+          f"dlstudy {cnn_b:.2f} s, ratio {cnn_b / cnn_a2:.3f}")
     print(f"\nachieved: (a) {work / med['a']:.0f} GFLOP/s, (b) {work / med['b']:.0f} GFLOP/s; "
           f"bare 1024x1024 matmul loop: {gflops:.0f} GFLOP/s")
     print(f"start-up: command to first training step {first_step:.2f} s; `import lightning` {import_s:.2f} s; "
