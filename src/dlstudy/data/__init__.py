@@ -4,7 +4,8 @@ from dlstudy.data.base import InMemoryDataModule, RandomSplitDataModule
 from dlstudy.data.batches import BatchLoader
 from dlstudy.data.digits import DigitsDataModule
 from dlstudy.data.mnist import MNISTDataModule
+from dlstudy.data.sequences import AddingDataModule
 from dlstudy.data.synthetic import SyntheticClassificationDataModule, SyntheticRegressionDataModule
 
-__all__ = ["BatchLoader", "DigitsDataModule", "InMemoryDataModule", "MNISTDataModule", "RandomSplitDataModule",
-           "SyntheticClassificationDataModule", "SyntheticRegressionDataModule"]
+__all__ = ["AddingDataModule", "BatchLoader", "DigitsDataModule", "InMemoryDataModule", "MNISTDataModule",
+           "RandomSplitDataModule", "SyntheticClassificationDataModule", "SyntheticRegressionDataModule"]
