@@ -25,7 +25,8 @@ def context_for(group: str, option: str) -> list[str]:
     if group == "loss":
         return REGRESS if option in REGRESSION_LOSSES else CLASSIFY
     if group == "data":
-        return {"synthetic_regression": REGRESS, "function_1d": ["model=mlp_regressor"]}.get(option, CLASSIFY)
+        return {"synthetic_regression": REGRESS, "function_1d": ["model=mlp_regressor"],
+                "adding": ["model=rnn_regressor"]}.get(option, CLASSIFY)
     if group == "model" and option in ("cnn_classifier", "rnn_classifier"):
         return ["data=mnist"]
     if group == "arch":  # conv_vs_mlp's two nets read that study's settings
