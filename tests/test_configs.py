@@ -25,13 +25,16 @@ def context_for(group: str, option: str) -> list[str]:
     if group == "loss":
         return REGRESS if option in REGRESSION_LOSSES else CLASSIFY
     if group == "data":
-        return {"synthetic_regression": REGRESS, "function_1d": ["model=mlp_regressor"]}.get(option, CLASSIFY)
+        return {"synthetic_regression": REGRESS, "function_1d": ["model=mlp_regressor"],
+                "adding": ["model=rnn_regressor"]}.get(option, CLASSIFY)
     if group == "model" and option in ("cnn_classifier", "rnn_classifier"):
         return ["data=mnist"]
+    if group == "arch":  # conv_vs_mlp's two nets read that study's settings
+        return ["experiment=conv_vs_mlp"]
     return []
 
 
-CASES = [(g, o) for g in ("data", "model", "loss", "init", "optimizer", "scheduler", "callbacks", "logger",
+CASES = [(g, o) for g in ("arch", "data", "model", "loss", "init", "optimizer", "scheduler", "callbacks", "logger",
                           "experiment", "hparams_search", "debug") for o in options(g)]
 
 

@@ -1,5 +1,7 @@
-"""OmegaConf resolvers the configs use: ${project_root:}, ${unique_dir:...}, ${repeat:...}, ${gd_lr:...}."""
+"""OmegaConf resolvers the configs use: ${project_root:}, ${unique_dir:...}, ${repeat:...}, ${gd_lr:...},
+${cnn_matched_width:...}."""
 
+import math
 from pathlib import Path
 
 import torch
@@ -35,9 +37,19 @@ def gd_lr(factor: float, *, _root_) -> float:
     return float(factor) * gd_step_limit(dm.splits["train"][0])
 
 
+def cnn_matched_width(cnn_settings, input_shape, num_outputs) -> int:
+    """`num_hiddens: [${cnn_matched_width:${cnn},${shapes.input_shape},${shapes.num_outputs}}]`: the width of
+    the one-hidden-layer MLP with as many parameters as `dlstudy.nets.CNN(input_shape, num_outputs, **cnn)`."""
+    from dlstudy.nets import CNN, count_parameters, matched_width
+
+    cnn = CNN(list(input_shape), int(num_outputs), **OmegaConf.to_container(cnn_settings, resolve=True))
+    return matched_width(count_parameters(cnn), math.prod(input_shape), int(num_outputs))
+
+
 def register() -> None:
     OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT), replace=True)
     # cached: resolving the run folder twice in one process gives the same, already created, folder
     OmegaConf.register_new_resolver("unique_dir", unique_dir, replace=True, use_cache=True)
     OmegaConf.register_new_resolver("repeat", repeat, replace=True)
     OmegaConf.register_new_resolver("gd_lr", gd_lr, replace=True)
+    OmegaConf.register_new_resolver("cnn_matched_width", cnn_matched_width, replace=True)

@@ -45,3 +45,23 @@ def test_rnn_refuses_a_non_positive_width_or_depth(kwargs):
 
     with pytest.raises(ValueError, match="num_hiddens and num_layers must be positive"):
         RNN((1, 28, 28), 10, **kwargs)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+def test_rnn_reads_a_sequence_as_it_is(cell):
+    """(B, T, F) goes straight into the cell; the head reads the last hidden state (checked against PyTorch)."""
+    torch.manual_seed(0)
+    net = RNN((7, 3), 1, num_hiddens=5, cell=cell)
+    X = torch.randn(4, 7, 3)
+    out, _ = net.rnn(X)  # (4, 7, 5)
+    assert torch.allclose(net(X), net.head(out[:, -1]))
+    assert net.rnn.input_size == 3 and net(X).shape == (4, 1)
+    assert type(net.rnn) is {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[cell]
+    assert cell != "rnn" or net.rnn.nonlinearity == "tanh"
+
+
+@pytest.mark.parametrize("kwargs, match", [({"num_hiddens": 0}, "positive"), ({"num_hiddens": -3}, "positive"),
+                                           ({"num_layers": 0}, "positive"), ({"input_shape": (5,)}, "input_shape")])
+def test_bad_rnn_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RNN(**({"input_shape": (7, 3), "num_outputs": 1} | kwargs))

@@ -1,15 +1,15 @@
-"""A recurrent classifier that reads an image as a sequence of rows."""
+"""A recurrent net over sequences: (T, F) inputs as they are, (C, H, W) images as H steps of rows."""
 
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}
+CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}  # "rnn" is the plain tanh cell (Elman)
 
 
 class RNN(nn.Module):
-    """Row by row: a (C, H, W) image is H steps of C*W features; classify from the last hidden state."""
+    """A stacked rnn/lstm/gru; the head reads the last hidden state (classification or regression alike)."""
 
     def __init__(self, input_shape: Sequence[int], num_outputs: int, num_hiddens: int = 128, num_layers: int = 1,
                  cell: str = "gru"):
@@ -18,11 +18,15 @@ class RNN(nn.Module):
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
         if not isinstance(num_hiddens, int) or num_hiddens <= 0 or num_layers <= 0:
             raise ValueError(f"num_hiddens and num_layers must be positive, got {num_hiddens!r}, {num_layers!r}")
-        channels, _, width = input_shape
-        self.rnn = CELLS[cell](channels * width, num_hiddens, num_layers=num_layers, batch_first=True)
+        if len(input_shape) not in (2, 3):
+            raise ValueError(f"input_shape must be (steps, features) or (channels, height, width), "
+                             f"got {list(input_shape)}")
+        self.images = len(input_shape) == 3
+        step_features = input_shape[0] * input_shape[2] if self.images else input_shape[1]
+        self.rnn = CELLS[cell](step_features, num_hiddens, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(num_hiddens, num_outputs)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        seq = X.permute(0, 2, 1, 3).flatten(2)  # (B, C, H, W) -> (B, H, C*W)
-        out, _ = self.rnn(seq)  # (B, H, num_hiddens)
+        seq = X.permute(0, 2, 1, 3).flatten(2) if self.images else X  # (B, C, H, W) -> (B, H, C*W); or (B, T, F)
+        out, _ = self.rnn(seq)  # (B, T, num_hiddens)
         return self.head(out[:, -1])  # (B, num_outputs)
