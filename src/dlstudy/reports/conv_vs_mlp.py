@@ -72,3 +72,8 @@ def report(sweep: Path) -> str:
     rows = rows_of(sweep_jobs(sweep))
     return (f"{table(rows)}\n\n{verdict(rows)}\n\nWhole sweep: {wall_seconds(sweep):.0f} s wall.\n")
 
+
+
+def study_report(sweep: Path, figures: Path) -> str:
+    """The entry `make studies` calls (dlstudy.studies): the block for this sweep."""
+    return report(sweep)

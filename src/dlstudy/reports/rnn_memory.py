@@ -104,3 +104,8 @@ def report(sweep: Path, clipping: Path | None = None) -> str:
                     f"Whole sweep: {wall_seconds(clipping):.0f} s wall.")
     return "\n".join(text) + "\n"
 
+
+
+def study_report(sweep: Path, figures: Path) -> str:
+    """The entry `make studies` calls (dlstudy.studies): the block for this sweep."""
+    return report(sweep)

@@ -26,4 +26,6 @@ STUDIES = [
           overrides="dlstudy.studies.loss_comparison:fashion_or_digits"),
     Study("init_depth", "dlstudy.studies.init_depth:report"),
     Study("entropy_kl", "dlstudy.studies.entropy_kl:report"),
+    Study("conv_vs_mlp", "dlstudy.reports.conv_vs_mlp:study_report"),
+    Study("rnn_memory", "dlstudy.reports.rnn_memory:study_report"),
 ]
