@@ -83,8 +83,9 @@ def table(sweeps: list[Path]) -> str:
         reached = [j["to_target_s"] for j in jobs if j["to_target_s"] is not None]
         to_target = f"{statistics.median(reached):.0f} s (median; {len(reached)} of {len(jobs)} runs)" if reached \
             else f"not reached ({len(jobs)} runs)"
-        lines.append(f"| `{name}` | {mean:.2%} ± {sd:.2%} [{mean - half:.2%}, {mean + half:.2%}] ({len(jobs)}) "
-                     f"| {per_epoch:.1f} | {jobs[0]['epochs']} | {to_target} |")
+        spread = f"{mean:.2%} ± {sd:.2%} [{mean - half:.2%}, {mean + half:.2%}]" if len(jobs) > 1 \
+            else f"{mean:.2%}, one seed: no interval"
+        lines.append(f"| `{name}` | {spread} ({len(jobs)}) | {per_epoch:.1f} | {jobs[0]['epochs']} | {to_target} |")
     lines += [f"| {label} | {acc:.1%} | | | |" for label, acc in REFERENCE]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines += ["", f"Measured by `python scripts/fashion_results.py`: {platform.machine()}, {os.cpu_count()} cores, "
