@@ -28,6 +28,8 @@ WIRED = {
 DELIBERATE = {
     "callbacks/default.yaml: checkpoint.filename='best'": "best.ckpt, the checkpoint a run tests",
     "callbacks/default.yaml: checkpoint.save_last=True": "last.ckpt, what resume= continues from",
+    "experiment/rnn_clipping.yaml: callbacks.sequence_gradients.every_n_steps=10":
+        "divergence without clipping comes within ~40 steps: sample the gradient norm often enough to see it",
     "data/function_1d.yaml: function='sin'": "the 1-D study fits a curve, not a line",
     "data/function_1d.yaml: noise=0.05": "less noise than a regression so the curve's shape shows",
     "data/function_1d.yaml: num_features=1": "one input: a function of x that a plot can show",
