@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 
 import torch
-from scipy import stats
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from dlstudy.runs import read_status
+from dlstudy.stats import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("fashion_mlp", "fashion_cnn")
@@ -60,15 +60,6 @@ def job_figures(job: Path) -> dict:
             "s_per_epoch": seconds[-1] / len(seconds), "to_target_s": reached}
 
 
-def interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean, standard deviation and the half-width of the 95% Student-t interval."""
-    n, mean = len(values), statistics.fmean(values)
-    if n < 2:
-        return mean, float("nan"), float("nan")
-    sd = statistics.stdev(values)
-    return mean, sd, stats.t.ppf(0.975, n - 1) * sd / n ** 0.5
-
-
 def table(sweeps: list[Path]) -> str:
     lines = ["| experiment | test acc, mean ± std [95% CI] (n) | s / epoch | epochs | time to 90% test acc |",
              "| --- | --- | --- | --- | --- |"]
@@ -78,7 +69,8 @@ def table(sweeps: list[Path]) -> str:
         jobs = [job_figures(j) for j in all_jobs if experiment_of(j) == name and read_status(j)["status"] == "finished"]
         if not jobs:
             continue
-        mean, sd, half = interval([j["test_acc"] for j in jobs])
+        acc = describe([j["test_acc"] for j in jobs])
+        mean, sd, half = acc.mean, acc.std, acc.mean - acc.lo
         per_epoch = statistics.median(j["s_per_epoch"] for j in jobs)
         reached = [j["to_target_s"] for j in jobs if j["to_target_s"] is not None]
         to_target = f"{statistics.median(reached):.0f} s (median; {len(reached)} of {len(jobs)} runs)" if reached \

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
+from dlstudy.stats import describe, welch_p
 from dlstudy.summarize import job_rows
 
 # Bertoin et al. (NeurIPS 2021), paper_results/section_3 of their repository: fractions of 1,000 inits whose
@@ -136,12 +137,9 @@ def final(series: dict, tag: str) -> float:
 
 
 def mean_ci(values: list[float]) -> tuple[float, float, float]:
-    """Mean and Student-t 95% interval over seeds."""
-    x = np.asarray(values, dtype=float)
-    if len(x) < 2 or np.all(x == x[0]):
-        return float(x.mean()), float(x.mean()), float(x.mean())
-    low, high = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
-    return float(x.mean()), float(low), float(high)
+    """Mean and Student-t 95% interval over seeds (the mean alone for fewer than two)."""
+    s = describe(values)
+    return (s.mean, s.mean, s.mean) if s.n < 2 else (s.mean, s.lo, s.hi)
 
 
 def training_groups(sweeps: list[Path]) -> dict[tuple, list[dict]]:
@@ -170,7 +168,7 @@ def training_table(groups: dict[tuple, list[dict]]) -> list[str]:
     for (alpha, rule, bn), runs in sorted(groups.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
         acc, loss = ([r[k] for r in runs] for k in ("acc", "loss"))
         base = groups.get((0.0, "chain", bn), [])
-        p = stats.ttest_ind(acc, [r["acc"] for r in base], equal_var=False).pvalue if alpha and len(base) > 1 else None
+        p = welch_p(acc, [r["acc"] for r in base]) if alpha and len(base) > 1 else None
         layers = sorted({k for r in runs for k in r["used"]})
         used = ", ".join(f"{np.mean([r['used'][k] for r in runs]):.1e}" for k in layers)
         out.append(f"| {alpha:g} | {rule} | {'yes' if bn else 'no'} | {len(runs)} | "
@@ -194,7 +192,7 @@ def training_findings(groups: dict[tuple, list[dict]]) -> list[str]:
             if len(one) < 2 or len(base) < 2:
                 continue
             diff = np.mean(one) - np.mean(base)
-            p = stats.ttest_ind(one, base, equal_var=False).pvalue
+            p = welch_p(one, base)
             sig = not math.isnan(p) and p < 0.05
             significant[rule] |= sig
             verdicts.append(f"alpha = 1 under the {rule} rule changes test accuracy by {diff:+.4f} "

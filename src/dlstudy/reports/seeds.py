@@ -1,9 +1,10 @@
-"""Statistics over seeds: means with Student-t 95% intervals and Welch's test (scipy.stats)."""
+"""The chapter reports' view of dlstudy.stats: a mean with its Student-t interval, formatted; Welch's test."""
 
-import math
 from dataclasses import dataclass
 
-from scipy import stats
+from dlstudy.stats import describe, welch_p
+
+__all__ = ["Interval", "interval", "welch_p"]
 
 
 @dataclass(frozen=True)
@@ -24,24 +25,6 @@ class Interval:
 
 
 def interval(values: list[float], confidence: float = 0.95) -> Interval:
-    """Mean and t-interval of the finite values (a diverged run's nan or inf is left out of n)."""
-    x = [v for v in values if math.isfinite(v)]
-    n = len(x)
-    if n == 0:
-        return Interval(math.nan, math.nan, math.nan, 0)
-    mean = sum(x) / n
-    if n < 2:
-        return Interval(mean, math.nan, math.nan, 1)
-    sem = stats.sem(x)
-    if sem == 0:
-        return Interval(mean, mean, mean, n)
-    lo, hi = stats.t.interval(confidence, n - 1, loc=mean, scale=sem)
-    return Interval(mean, float(lo), float(hi), n)
-
-
-def welch_p(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of Welch's t-test (unequal variances); nan with fewer than two values a side."""
-    a, b = [v for v in a if math.isfinite(v)], [v for v in b if math.isfinite(v)]
-    if len(a) < 2 or len(b) < 2:
-        return math.nan
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    """Mean and t-interval of the finite values (a diverged run's nan or inf is left out of n), from dlstudy.stats."""
+    s = describe(values, confidence)
+    return Interval(s.mean, s.lo, s.hi, s.n)
