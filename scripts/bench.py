@@ -1,21 +1,24 @@
-"""Epoch time of dlstudy's Trainer pipeline against a hand-written loop and the usual torchvision pipeline,
-with start-up time, peak memory, achieved GFLOP/s, sweep throughput and (--tests) the suite's duration.
+"""Training time of dlstudy against a hand-written loop and the usual torchvision pipeline, per step and per
+epoch, with start-up time, peak memory, achieved GFLOP/s, sweep throughput and (--tests) the suite's duration.
 
-    python scripts/bench.py [--reps 5] [--tests] [--gpu]      (make bench)
+    python scripts/bench.py [--reps 5] [--tests] [--gpu] [--no-write]      (make bench)
 
 Workload: 60,000 x 1x28x28 uint8 images: the real Fashion-MNIST training images where Debian's
 dataset-fashion-mnist is installed (else the real MNIST test digits tiled 6x when ../shared has them, else
-random pixels), written in MNIST's layout so that `experiment=mnist_mlp` reads them; MLP 784-512-512-10,
-batch 128, Adam. After the MLP repetitions, one CNN epoch (experiment=mnist_cnn's net) by the hand loop
-and by dlstudy, their ratio reported alongside. The three MLP pipelines run interleaved, one
-training epoch each per repetition; each ratio is taken within a repetition and its median reported,
-so slow drifts of a shared machine cancel:
-  (a) hand-written loop over in-memory tensors (the floor);
-  (b) dlstudy: the real `experiment=mnist_mlp` run with its default callbacks and logging;
-  (c) torchvision.datasets.MNIST + per-sample ToTensor/Normalize + DataLoader, same net and loop as (a).
+random pixels), written in MNIST's layout so that `experiment=mnist_mlp` reads them: its 55,000 training
+images, batch 128, fused Adam, for two nets: MLP 784-512-512-10 (the experiment's) and MLP 784-16-10 (a
+small study's, where per-step overhead shows). After the repetitions, one CNN epoch (experiment=mnist_cnn's
+net, no shifts) by the hand loop and by dlstudy-train. The pipelines run interleaved, each repetition one run of each; each ratio is taken within a
+repetition and its median reported, so slow drifts of a shared machine cancel:
+  (a) hand-written loop over in-memory tensors, torch's default Adam; (a2) the same with fused Adam;
+  (b) dlstudy: the `dlstudy-train experiment=mnist_mlp` process as a user runs it (its scheduler, validation,
+      default callbacks and logging), timing its training epochs only (not start-up, validation or test);
+  (c) torchvision.datasets.MNIST + per-sample ToTensor/Normalize + DataLoader, the loop of (a2).
+The tables go between the `results:bench` markers of docs/benchmarks.md (and a summary in README.md).
 """
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -26,9 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import lightning as L
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
@@ -38,6 +41,7 @@ from dlstudy.data.mnist import MNISTDataModule
 from dlstudy.nets import CNN, MLP
 
 MEAN, STD = MNISTDataModule.mean, MNISTDataModule.std
+
 SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
 
 
@@ -62,8 +66,12 @@ def write_data(root: Path) -> str:
     return source
 
 
-def net_and_optimizer(device: torch.device, **adam):
-    net = MLP(784, [512, 512], 10).to(device)
+NETS = {"784-512-512-10": [512, 512], "784-16-10": [16]}
+EPOCHS = {"784-512-512-10": 1, "784-16-10": 3}  # the small net's epoch is short: three of them, for steadier clocks
+
+
+def net_and_optimizer(device: torch.device, hiddens: list[int], **adam):
+    net = MLP(784, hiddens, 10).to(device)
     return net, torch.optim.Adam(net.parameters(), lr=1e-3, **adam)
 
 
@@ -73,21 +81,24 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def hand_loop(X: torch.Tensor, y: torch.Tensor, cnn: bool = False, **adam) -> float:
+def hand_loop(X: torch.Tensor, y: torch.Tensor, hiddens: list[int] | None, epochs: int = 1, **adam) -> float:
     """(a): whole-tensor batches from tensors already on the device, the same preprocessing as dlstudy,
-    nothing else; torch's default Adam (a2: fused Adam, as dlstudy's optimizer configs use it)."""
-    net, opt = net_and_optimizer(X.device, **adam)
-    if cnn:  # experiment=mnist_cnn's net, with its learning rate
+    nothing else; torch's default Adam (a2: fused Adam, as dlstudy's optimizer configs use it).
+    `hiddens` None: experiment=mnist_cnn's net, with its learning rate."""
+    if hiddens is None:
         net = CNN((1, 28, 28), 10).to(X.device)
         opt = torch.optim.Adam(net.parameters(), lr=2e-3, **adam)
+    else:
+        net, opt = net_and_optimizer(X.device, hiddens, **adam)
     sync(X.device)
     start = time.perf_counter()
-    for idx in torch.randperm(len(X), device=X.device).split(128):
-        xb = (X[idx].float() / 255 - MEAN) / STD  # (128, 1, 28, 28)
-        loss = F.cross_entropy(net(xb), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    for _ in range(epochs):
+        for idx in torch.randperm(len(X), device=X.device).split(128):
+            xb = (X[idx].float() / 255 - MEAN) / STD  # (128, 1, 28, 28)
+            loss = F.cross_entropy(net(xb), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
     sync(X.device)
     return time.perf_counter() - start
 
@@ -98,7 +109,7 @@ def torchvision_loop(root: Path, device: torch.device) -> float:
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
     loader = DataLoader(datasets.MNIST(root, train=True, transform=tf), batch_size=128, shuffle=True,
                         pin_memory=device.type == "cuda")
-    net, opt = net_and_optimizer(device)
+    net, opt = net_and_optimizer(device, NETS["784-512-512-10"], fused=True)  # as (a2) and (b): pipelines only
     sync(device)
     start = time.perf_counter()
     for xb, yb in loader:
@@ -111,40 +122,29 @@ def torchvision_loop(root: Path, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-class EpochTimer(Callback):
-    """Seconds of each training epoch, from its first batch to its end (validation excluded)."""
-
-    def __init__(self):
-        self.seconds: list[float] = []
-
-    def on_train_epoch_start(self, trainer, pl_module):
-        sync(pl_module.device)
-        self.start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, pl_module):
-        sync(pl_module.device)
-        self.seconds.append(time.perf_counter() - self.start)
-
-
-def dlstudy_epoch(root: Path, out: Path, *overrides: str, experiment: str = "mnist_mlp") -> float:
-    """(b): the real app's parts, composed from conf/ as `dlstudy-train experiment=mnist_mlp` would."""
-    from dlstudy.build import build, build_trainer, compose_train
-
-    cfg = compose_train(f"experiment={experiment}", f"paths.data_dir={root}", "optimizer.lr=0.001", "scheduler=none",
-                        "trainer.max_epochs=1", "++trainer.limit_val_batches=0", "data.val_size=1", *overrides,
-                        output_dir=out)
-    datamodule, system = build(cfg)
-    trainer = build_trainer(cfg)
-    timer = EpochTimer()
-    trainer.callbacks.append(timer)
-    trainer.fit(system, datamodule=datamodule)
-    return timer.seconds[-1]
-
-
 SCRIPTS = Path(__file__).resolve().parent
 TRAIN = [sys.executable, "-m", "dlstudy.train"]  # dlstudy-train, also where only PYTHONPATH=src finds the package
-PYTHONPATH = os.environ.get("PYTHONPATH", "")  # kept for the start-up runs, which add scripts/
+PYTHONPATH = os.environ.get("PYTHONPATH", "")  # kept for the runs with a probe, which add scripts/
+PROBE_ENV = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(SCRIPTS), PYTHONPATH]))}
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
+
+
+def dlstudy_run(root: Path, net: str | None, *overrides: str) -> tuple[float, int]:
+    """(b): the `dlstudy-train experiment=mnist_mlp` process with its own settings (net None: one epoch of
+    experiment=mnist_cnn, no shifts); seconds of its training epochs (as the TrainTimer probe measures them
+    inside the process) and its optimizer steps."""
+    stamp = root / "train_time.json"
+    if net is None:
+        chosen = ["experiment=mnist_cnn", "trainer.max_epochs=1", "data.max_shift=0"]
+    else:
+        chosen = ["experiment=mnist_mlp", f"trainer.max_epochs={EPOCHS[net]}",
+                  f"model.net.num_hiddens=[{','.join(map(str, NETS[net]))}]"]
+    subprocess.run([*TRAIN, *chosen, f"paths.data_dir={root}", f"hydra.run.dir={root / 'run'}", *overrides,
+                    f"+callbacks.timer={{_target_:bench_callbacks.TrainTimer,path:'{stamp}'}}"],
+                   check=True, env=PROBE_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(root / "run")
+    result = json.loads(stamp.read_text())
+    return result["seconds"], result["steps"]
 
 
 def matmul_gflops(device: torch.device, n: int = 1024, reps: int = 20) -> float:
@@ -176,8 +176,7 @@ def startup(root: Path, reps: int = 3) -> tuple[float, float, int]:
         subprocess.run([*TRAIN, "experiment=mnist_mlp", f"paths.data_dir={root}", "trainer.max_epochs=1",
                         f"hydra.run.dir={root / 'startup'}", *QUIET,
                         f"+callbacks.probe={{_target_:bench_callbacks.StartupProbe,path:'{stamp}'}}"],
-                       check=True, env=os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(SCRIPTS), PYTHONPATH]))},
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       check=True, env=PROBE_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(root / "startup")
         return float(stamp.read_text()) - t0, int(stamp.with_suffix(".peak").read_text())
 
@@ -211,12 +210,34 @@ def suite_seconds(root: Path) -> float:
     return time.time() - t0
 
 
+def ratios(times: dict, num: tuple, den: tuple) -> list[float]:
+    """num / den within each repetition, sorted."""
+    return sorted(a / b for a, b in zip(times[num], times[den]))
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    """Median [lowest, highest]."""
+    v = sorted(values)
+    return f"{fmt.format(statistics.median(v))} [{fmt.format(v[0])}, {fmt.format(v[-1])}]"
+
+
+def write_block(path: Path, name: str, text: str) -> None:
+    """Replace what stands between `<!-- results:NAME -->` and the next `<!-- /results -->` in path."""
+    start, end = f"<!-- results:{name} -->", "<!-- /results -->"
+    doc = path.read_text()
+    if start not in doc:
+        raise SystemExit(f"{path}: no {start} marker")
+    head, rest = doc.split(start, 1)
+    path.write_text(f"{head}{start}\n{text.strip()}\n{end}{rest.split(end, 1)[1]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--tests", action="store_true", help="also time the whole test suite")
     parser.add_argument("--gpu", action="store_true", help="epochs on CUDA: (a) and (b) with the data on the GPU "
                         "(trainer=gpu data.on_device=true), (c) copying pinned batches")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ and README.md as they are")
     args = parser.parse_args()
     if args.gpu and not torch.cuda.is_available():
         parser.error("--gpu: CUDA is not available on this machine")
@@ -224,52 +245,82 @@ def main() -> None:
     os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     device = torch.device("cuda" if args.gpu else "cpu")
     on_gpu = ("trainer=gpu", "data.on_device=true") if args.gpu else ()
+    load = [os.getloadavg()[0]]  # of a shared machine: reported with the figures
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         source = write_data(root)
-        dm = MNISTDataModule(str(root), val_size=1)
+        dm = MNISTDataModule(str(root))  # the experiment's split: 55,000 training images
         dm.setup()
         X, y = (t.to(device) for t in dm.splits["train"])
-        times = {"a": [], "a2": [], "b": [], "c": []}
+        times, steps = {}, {}
         for rep in range(args.reps):
-            times["a"].append(hand_loop(X, y))
-            times["a2"].append(hand_loop(X, y, fused=True))
-            times["b"].append(dlstudy_epoch(root, root / f"run{rep}", *on_gpu))
-            times["c"].append(torchvision_loop(root, device))
-            print(f"rep {rep}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
-        cnn_a2 = hand_loop(X, y, cnn=True, fused=True)
-        cnn_b = dlstudy_epoch(root, root / "cnn", *on_gpu, "data.max_shift=0", experiment="mnist_cnn")
+            line = []
+            for net, hiddens in NETS.items():
+                for name, adam in (("a", {}), ("a2", {"fused": True})):
+                    times.setdefault((net, name), []).append(hand_loop(X, y, hiddens, EPOCHS[net], **adam))
+                seconds, steps[net] = dlstudy_run(root, net, *on_gpu)
+                times.setdefault((net, "b"), []).append(seconds)
+                line += [f"{net} {k} {v[-1]:.2f} s" for (n, k), v in times.items() if n == net]
+            times.setdefault(("784-512-512-10", "c"), []).append(torchvision_loop(root, device))
+            print(f"rep {rep}: " + ", ".join(line) + f", c {times['784-512-512-10', 'c'][-1]:.2f} s", flush=True)
+        cnn_a2 = hand_loop(X, y, None, fused=True)
+        cnn_b, _ = dlstudy_run(root, None, *on_gpu)
         gflops = matmul_gflops(device)
         first_step, import_s, peak = startup(root)
         if not args.gpu:  # a question about CPU cores (and the joblib launcher is not on the GPU image)
             sequential = sweep_seconds(root)
             parallel = sweep_seconds(root, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
-    med = {k: statistics.median(v) for k, v in times.items()}
-    work = 3 * 2 * (784 * 512 + 512 * 512 + 512 * 10) * len(X) / 1e9  # forward + backward, one epoch
+    load.append(os.getloadavg()[0])
+    big = "784-512-512-10"
+    hand_steps = {net: EPOCHS[net] * -(-len(X) // 128) for net in NETS}
+    assert all(steps[net] == hand_steps[net] for net in NETS), f"(b) took {steps} steps, the loops {hand_steps}"
     gpu = f", {torch.cuda.get_device_name()}" if args.gpu else ""
-    print(f"\nmachine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads{gpu}, "
-          f"torch {torch.__version__}; data: {source}; {args.reps} interleaved repetitions, medians")
-    print("| pipeline | s / epoch |\n| --- | --- |")
-    print(f"| (a) hand-written loop, in-memory tensors | {med['a']:.2f} |")
-    print(f"| (a2) the same loop with fused Adam | {med['a2']:.2f} |")
-    print(f"| (b) dlstudy Trainer pipeline (default callbacks, logging) | {med['b']:.2f} |")
-    print(f"| (c) torchvision Dataset + ToTensor/Normalize + DataLoader | {med['c']:.2f} |")
-    print("\nratios, each taken within one repetition: median [lowest, highest]")
-    for num, den in (("b", "a"), ("b", "a2"), ("c", "b")):
-        r = sorted(x / y for x, y in zip(times[num], times[den]))
-        print(f"  ({num})/({den}) = {statistics.median(r):.3f}  [{r[0]:.3f}, {r[-1]:.3f}]")
-    print(f"\none CNN epoch (experiment=mnist_cnn's net, no shifts): hand loop with fused Adam {cnn_a2:.2f} s, "
-          f"dlstudy {cnn_b:.2f} s, ratio {cnn_b / cnn_a2:.3f}")
-    print(f"\nachieved: (a) {work / med['a']:.0f} GFLOP/s, (b) {work / med['b']:.0f} GFLOP/s; "
-          f"bare 1024x1024 matmul loop: {gflops:.0f} GFLOP/s")
-    print(f"start-up: command to first training step {first_step:.2f} s; `import lightning` {import_s:.2f} s; "
-          f"difference {first_step - import_s:.2f} s")
-    print(f"peak resident memory of a one-epoch MNIST MLP run: {peak / 2**30:.2f} GiB")
+    lines = [f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} CPU threads{gpu}; "
+             f"Python {platform.python_version()}, torch {torch.__version__}, lightning {L.__version__}. "
+             f"Load average {load[0]:.1f} at the start, {load[1]:.1f} at the end ({os.cpu_count()} cores). "
+             f"Data: {source}. {args.reps} interleaved repetitions: median [lowest, highest] over them.", "",
+             "| net | steps | (a) loop, µs / step | (a2) loop, fused Adam | (b) dlstudy-train | (b) − (a2), µs / step "
+             "| (b)/(a2) | (b)/(a) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for net in NETS:
+        per = {k: [t / steps[net] * 1e6 for t in times[net, k]] for k in ("a", "a2", "b")}
+        extra = [b - a for a, b in zip(per["a2"], per["b"])]
+        lines.append(f"| MLP {net} | {steps[net]} | {spread(per['a'], '{:.0f}')} | {spread(per['a2'], '{:.0f}')} "
+                     f"| {spread(per['b'], '{:.0f}')} | {spread(extra, '{:+.0f}')} "
+                     f"| {spread(ratios(times, (net, 'b'), (net, 'a2')), '{:.3f}')} "
+                     f"| {spread(ratios(times, (net, 'b'), (net, 'a')), '{:.3f}')} |")
+    work = 3 * 2 * (784 * 512 + 512 * 512 + 512 * 10) * len(X) / 1e9  # forward + backward, one epoch
+    med = {k: statistics.median(v) for k, v in times.items()}
+    lines += ["", f"| figure | measured |", "| --- | --- |",
+              f"| (c) torchvision pipeline, MLP {big}, s / epoch | {spread(times[big, 'c'])} |",
+              f"| (c)/(b), MLP {big} | {spread(ratios(times, (big, 'c'), (big, 'b')))} |",
+              f"| achieved GFLOP/s, MLP {big}: (a2) / (b) | {work / med[big, 'a2']:.0f} / {work / med[big, 'b']:.0f} "
+              f"(a bare 1024×1024 matmul loop: {gflops:.0f}) |",
+              f"| start-up: command to first training step / `import lightning` / beyond it | {first_step:.2f} s / "
+              f"{import_s:.2f} s / {first_step - import_s:.2f} s ({(first_step - import_s) / import_s:.0%} of the import) |",
+              f"| peak resident memory, one-epoch MNIST MLP run | {peak / 2**30:.2f} GiB |"]
+    lines.append(f"| one CNN epoch (experiment=mnist_cnn's net, no shifts): (a2) / (b) / (b)/(a2) | {cnn_a2:.1f} s / "
+                 f"{cnn_b:.1f} s / {cnn_b / cnn_a2:.3f} |")
     if not args.gpu:
-        print(f"4-job digits sweep: sequential {sequential:.1f} s, joblib n_jobs=2 {parallel:.1f} s, "
-              f"ratio {sequential / parallel:.2f}")
+        lines.append(f"| 4-job digits sweep, sequential / joblib n_jobs=2 | {sequential:.1f} s / {parallel:.1f} s |")
+    small_extra = statistics.median((b - a) / a for a, b in zip(times["784-16-10", "a2"], times["784-16-10", "b"]))
+    big_ratio = statistics.median(ratios(times, (big, "b"), (big, "a2")))
+    beyond = (first_step - import_s) / import_s
+    targets = ["| target, at the median of the repetitions | measured | |", "| --- | --- | --- |",
+              f"| MLP 784-16-10: (b)'s cost per step beyond (a2)'s ≤ 15% of (a2)'s step | {small_extra:+.1%} "
+              f"| {'met' if small_extra <= 0.15 else '**not met**'} |",
+              f"| MLP {big}: (b)/(a2) ≤ 1.05 | {big_ratio:.3f} | {'met' if big_ratio <= 1.05 else '**not met**'} |",
+              f"| start-up beyond `import lightning` ≤ 10% of the import | {beyond:.0%} "
+              f"| {'met' if beyond <= 0.10 else '**not met**'} |"]
+    table = "\n".join(lines + [""] + targets)
+    print("\n" + table)
     if args.tests:
-        print(f"test suite: {suite_seconds(SCRIPTS.parent):.0f} s")
+        seconds = suite_seconds(SCRIPTS.parent)
+        print(f"test suite: {seconds:.0f} s")
+        table += f"\n\nTest suite (`make test`, while the benchmark's machine was as above): {seconds:.0f} s."
+    if not args.no_write:
+        write_block(PROJECT_ROOT / "docs" / "benchmarks.md", "bench-gpu" if args.gpu else "bench", table)
+        if not args.gpu:
+            write_block(PROJECT_ROOT / "README.md", "bench-summary", "\n".join([lines[0], ""] + targets))
 
 
 if __name__ == "__main__":

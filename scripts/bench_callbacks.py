@@ -1,7 +1,8 @@
 """Injected by scripts/bench.py into a real `dlstudy-train` process: when did the first training step start,
-and what was the process's peak resident memory?"""
+what was the process's peak resident memory, and how long did its training steps take?"""
 
 import atexit
+import json
 import resource
 import time
 from pathlib import Path
@@ -30,3 +31,35 @@ class StartupProbe(Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
         if trainer.global_step == 0 and not self.path.exists():
             self.path.write_text(repr(time.time()))
+
+
+class TrainTimer(Callback):
+    """Writes `<path>` (JSON): seconds spent in training epochs, from each epoch's start to its last batch's end,
+    less any validation inside the epoch, and the optimizer steps taken. Validation and test are not timed."""
+
+    def __init__(self, path: str):
+        self.path, self.seconds, self.start, self.paused = Path(path), 0.0, None, 0.0
+
+    def _now(self, pl_module) -> float:
+        if pl_module.device.type == "cuda":
+            import torch
+
+            torch.cuda.synchronize(pl_module.device)
+        return time.perf_counter()
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.start, self.paused = self._now(pl_module), 0.0
+
+    def on_validation_start(self, trainer, pl_module) -> None:
+        self.val_start = time.perf_counter()
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        self.paused += time.perf_counter() - self.val_start
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
+        if batch_idx + 1 == trainer.num_training_batches and self.start is not None:
+            self.seconds += self._now(pl_module) - self.start - self.paused
+            self.start = None
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.path.write_text(json.dumps({"seconds": self.seconds, "steps": trainer.global_step}))

@@ -47,6 +47,7 @@ DELIBERATE = {
     "trainer/default.yaml: deterministic=False": "stated, as tests turn it on by plain name",
     "trainer/default.yaml: devices=1": "'auto' would take every GPU and start DDP",
     "trainer/default.yaml: log_every_n_steps=10": "small studies have few steps per epoch",
+    "trainer/default.yaml: num_sanity_val_steps=0": "start-up: build() already checks a batch through net and loss",
     "trainer/default.yaml: max_epochs=20": "Lightning's None means 1000 epochs",
 }
 

@@ -18,6 +18,7 @@ from dlstudy import CONF_DIR
 from dlstudy.callbacks import DivergenceGuard, GracefulStop, RunConfig
 from dlstudy.checkpointing import AtomicCheckpointIO
 from dlstudy.models import System
+from dlstudy.multistep import MultiStep
 
 
 def compose_train(*overrides: str, output_dir: Path) -> DictConfig:
@@ -76,6 +77,7 @@ def build_trainer(cfg: DictConfig) -> L.Trainer:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
     guard = DivergenceGuard(**OmegaConf.to_container(cfg.get("divergence") or OmegaConf.create()))
     callbacks += [guard, GracefulStop(), RunConfig(OmegaConf.to_container(cfg, resolve=True))]
+    callbacks.sort(key=lambda c: not isinstance(c, MultiStep))  # first: it sets the step the others read
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(no_tips)  # once: filters are a set
     trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks, plugins=[AtomicCheckpointIO()])

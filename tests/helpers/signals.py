@@ -10,8 +10,12 @@ class SignalAtStep(Callback):
     def __init__(self, step: int, signum: str = "SIGINT", rank: int | None = None):  # rank: only that DDP rank
         self.step, self.signum, self.rank = step, getattr(signal, signum), rank
 
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.armed = trainer.global_step <= self.step  # not again in the resumed run
+
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
-        if trainer.global_step == self.step and self.rank in (None, trainer.global_rank):
+        if self.armed and trainer.global_step >= self.step and self.rank in (None, trainer.global_rank):
+            self.armed = False  # a batch may hold several steps (dlstudy.multistep)
             os.kill(os.getpid(), self.signum)
 
 

@@ -61,12 +61,22 @@ class Diagnostics(Callback):
         return hook
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
-        self.active = trainer.global_step % self.every_n_steps == 0 and writer_of(trainer) is not None
+        self._arm(trainer, trainer.global_step)
+
+    def _arm(self, trainer: L.Trainer, step: int) -> None:
+        """Record the forward and backward of optimizer step `step` if it is one we log."""
+        self.active = step % self.every_n_steps == 0 and writer_of(trainer) is not None
         self.stats = {}
 
+    def on_validation_start(self, trainer: L.Trainer, pl_module) -> None:
+        self.active = False
+
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer) -> None:
-        if not self.active:
-            return
+        if self.active:
+            self._write(trainer, pl_module)
+        self._arm(trainer, trainer.global_step + 1)  # the next step may come in the same batch (dlstudy.multistep)
+
+    def _write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         writer, step = writer_of(trainer), trainer.global_step
         for name, module in pl_module.named_modules():
             if isinstance(module, LAYERS) and module.weight.grad is not None:
@@ -78,7 +88,6 @@ class Diagnostics(Callback):
                 writer.add_scalar(f"diag/{name}/{key}", float(value), step)
             if self.histograms:
                 writer.add_histogram(f"diag/{name}/activations", act.flatten()[:65536], step)
-        self.active = False
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         for h in self.handles:

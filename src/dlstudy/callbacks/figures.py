@@ -3,7 +3,6 @@
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
-from matplotlib.figure import Figure
 from torchmetrics.functional.classification import multiclass_confusion_matrix
 
 from dlstudy.callbacks.tensorboard import writer_of
@@ -36,8 +35,10 @@ class TestFigures(Callback):
             writer.add_figure("test/predictions", regression_figure(x, y, pl_module.point(y_hat)), trainer.global_step)
 
 
-def confusion_figure(cm: torch.Tensor, class_names: list[str] | None = None) -> Figure:
+def confusion_figure(cm: torch.Tensor, class_names: list[str] | None = None) -> "Figure":
     """Counts with true class on rows, predicted on columns, the axes labelled by class name when known."""
+    from matplotlib.figure import Figure  # here: matplotlib takes ~0.7 s to import, and only the test stage draws
+
     fig = Figure(figsize=(6, 6) if class_names else (5, 5), layout="constrained")
     ax = fig.subplots()
     ax.imshow(cm, cmap="Blues")
@@ -52,8 +53,10 @@ def confusion_figure(cm: torch.Tensor, class_names: list[str] | None = None) -> 
     return fig
 
 
-def regression_figure(x: torch.Tensor | None, y: torch.Tensor, y_pred: torch.Tensor) -> Figure:
+def regression_figure(x: torch.Tensor | None, y: torch.Tensor, y_pred: torch.Tensor) -> "Figure":
     """The fitted curve over the data for 1-D input; otherwise predicted against true."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(5, 4))
     ax = fig.subplots()
     y, y_pred = y.reshape(-1), y_pred.reshape(-1)

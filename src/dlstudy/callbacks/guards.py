@@ -31,7 +31,8 @@ class DivergenceGuard(Callback):
     Reading a loss on the host waits for the device. On the CPU that is free and every loss is read as it
     comes; on an accelerator the losses stay on the device and are read together every `every_n_steps`
     steps (50 unless set), and always before validation, a checkpoint or the end of training, so no
-    diverged weights are validated or saved and the message still names the first bad step.
+    diverged weights are validated or saved and the message still names the first bad step. A batch's
+    loss may be a vector of consecutive steps' losses, the first at the batch's start (dlstudy.multistep).
     """
 
     def __init__(self, every_n_steps: int | None = None, max_loss_factor: float | None = 1e4):
@@ -41,8 +42,9 @@ class DivergenceGuard(Callback):
             raise ValueError(f"max_loss_factor must be > 1 (or null), got {max_loss_factor}")
         self.every_n_steps, self.max_loss_factor = every_n_steps, max_loss_factor
         self.first_loss: float | None = None
-        self._pending: list[tuple[int, int, torch.Tensor]] = []  # (step, epoch, detached loss)
+        self._pending: list[tuple[int, int, torch.Tensor]] = []  # (first step, epoch, detached loss or losses)
         self._step = 0
+        self._count = 0  # steps pending
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
         self._step = trainer.global_step  # the step the loss is logged at
@@ -52,23 +54,24 @@ class DivergenceGuard(Callback):
         if loss is None:  # a step the module chose to skip
             return
         self._pending.append((self._step, trainer.current_epoch, loss.detach()))
+        self._count += loss.numel()
         every = self.every_n_steps or (1 if loss.device.type == "cpu" else 50)
-        if len(self._pending) >= every:
+        if self._count >= every:
             self.check(trainer)
 
     def check(self, trainer: L.Trainer) -> None:
         """Read the pending losses (one wait for the device); raise Diverged at the first bad one."""
         if not self._pending:
             return
-        pending, self._pending = self._pending, []
-        losses = [loss for _, _, loss in pending]
-        values = torch.stack(losses).tolist() if len(losses) > 1 else [float(losses[0])]  # one read either way
+        pending, self._pending, self._count = self._pending, [], 0
+        losses = [loss.reshape(-1) for _, _, loss in pending]
+        values = torch.cat(losses).tolist() if len(losses) > 1 else losses[0].tolist()  # one read either way
         if self.first_loss is None and math.isfinite(values[0]):
             self.first_loss = values[0]
         i = next((i for i, v in enumerate(values) if self._diverged(v)), None)
         if i is None:
             return
-        step, epoch = pending[i][:2]
+        step, epoch = [(s + j, e) for s, e, loss in pending for j in range(loss.numel())][i]
         lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
         why = "" if not math.isfinite(values[i]) else \
             f", more than {self.max_loss_factor:g} times the first loss ({self.first_loss:.4g})"
@@ -80,11 +83,14 @@ class DivergenceGuard(Callback):
             writer.flush()
         raise Diverged(message)
 
-    def _diverged(self, loss: float) -> bool:
+    def _diverged(self, loss: float, first: float | None = None) -> bool:
+        """Whether a training loss means divergence; `first` stands in for the run's first loss until the guard
+        has read it (dlstudy.multistep asks within the first group of steps)."""
         if not math.isfinite(loss):
             return True
+        first = self.first_loss if self.first_loss is not None else first
         # a multiple of a loss that starts at or below zero (a Gaussian NLL, say) means nothing: NaN/inf only
-        return self.max_loss_factor is not None and self.first_loss > 0 and loss > self.max_loss_factor * self.first_loss
+        return self.max_loss_factor is not None and first is not None and first > 0 and loss > self.max_loss_factor * first
 
     def state_dict(self) -> dict:
         return {"first_loss": self.first_loss}

@@ -24,6 +24,7 @@ class InMemoryDataModule(L.LightningDataModule):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size, self.on_device = batch_size, on_device
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.train_steps, self.train_limit = 1, None  # batches per training item, and per epoch (dlstudy.multistep)
 
     @property
     def num_inputs(self) -> int:
@@ -40,6 +41,7 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> BatchLoader:
         loader = self._loader("train", shuffle=True)
+        loader.steps, loader.limit = self.train_steps, self.train_limit
         if self.trainer is not None:  # resumed mid-epoch: go on with that epoch's order where it stopped
             done = self.trainer.fit_loop.epoch_loop.batch_progress.current.processed
             loader.skip_next = done if 0 < done < len(loader) else 0

@@ -1,7 +1,6 @@
 """scikit-learn's bundled 8x8 handwritten digits: 1,797 real images, no download."""
 
 import torch
-from sklearn.datasets import load_digits
 
 from dlstudy.data.base import RandomSplitDataModule
 
@@ -14,6 +13,8 @@ class DigitsDataModule(RandomSplitDataModule):
     num_classes = 10
 
     def load(self) -> tuple[torch.Tensor, torch.Tensor]:
+        from sklearn.datasets import load_digits  # here: scikit-learn takes ~0.5 s to import, and only this needs it
+
         images, labels = load_digits(return_X_y=True)  # (N, 64) with values 0..16
         X = torch.as_tensor(images, dtype=torch.float32).reshape(-1, *self.input_shape) / 16.0
         return X, torch.as_tensor(labels, dtype=torch.long)

@@ -3,7 +3,6 @@
 import math
 
 import torch
-from sklearn import datasets
 
 from dlstudy.data.base import RandomSplitDataModule
 
@@ -83,6 +82,8 @@ class SyntheticClassificationDataModule(RandomSplitDataModule):
         self.dataset, self.num_samples, self.noise, self.num_classes = dataset, num_samples, noise, num_classes
 
     def load(self) -> tuple[torch.Tensor, torch.Tensor]:
+        from sklearn import datasets  # here: only three of the five data sets need scikit-learn (~0.5 s to import)
+
         n, s = self.num_samples, self.seed
         if self.dataset == "moons":
             X, y = datasets.make_moons(n, noise=self.noise, random_state=s)

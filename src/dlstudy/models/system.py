@@ -9,6 +9,7 @@ from torchmetrics import MetricCollection
 
 from dlstudy.init import apply_init
 from dlstudy.losses import check_fits
+from dlstudy.multistep import carry_step_count
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]  # e.g. functools.partial(torch.optim.SGD, lr=0.1)
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
@@ -19,6 +20,7 @@ class System(L.LightningModule):
 
     task: str
     hparam_metrics: tuple[str, ...]  # the final metrics a sweep compares (TensorBoard's HPARAMS tab)
+    multistep = None  # set by dlstudy.multistep.MultiStep while it runs several optimizer steps per training_step
 
     def __init__(self, net: nn.Module, loss: nn.Module, optimizer: OptimizerFactory | None = None,
                  scheduler: SchedulerFactory | None = None, init: Callable[[nn.Module], None] | None = None,
@@ -81,7 +83,7 @@ class System(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_epoch_metrics("test")
 
-    def _step(self, batch, stage: str):
+    def _step(self, batch, stage: str, log: bool = True):
         X, y = batch
         y_hat = self(X)  # (B, num_outputs)
         loss = self.loss(y_hat, y)
@@ -89,15 +91,27 @@ class System(L.LightningModule):
             # A float batch size: Lightning averages the ranks' sample counts in the counts' dtype, and an
             # integer mean truncates when ranks hold different counts (179 and 180 -> 179, loss off by 0.3%).
             self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=float(len(y)), sync_dist=True)
-        elif self._trainer is None or (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
+        elif log and (self._trainer is None or (self.global_step + 1) % self.trainer.log_every_n_steps == 0):
             # Only on the steps the logger writes (Lightning's rule), as a value logged on any other step
             # would be written late; self.log costs about as much as a small net's step.
             self.log("train/loss", loss, on_step=True, prog_bar=True)
         self.update_metrics(stage, y_hat.detach(), y)
         return loss, y_hat
 
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor | dict:
+        if self.multistep is not None:
+            return self.multistep.training_step(self, batch, batch_idx)
         return self._step(batch, "train")[0]
+
+    def on_fit_start(self) -> None:
+        self.automatic_optimization = self.multistep is None  # after a fit by multistep, the next may be Lightning's
+
+    def on_train_start(self) -> None:
+        carry_step_count(self.trainer)  # a checkpoint of the other loop counted its steps in the other counter
+
+    def on_before_optimizer_step(self, optimizer) -> None:
+        if self.multistep is not None:  # Lightning's loop clips here; in manual optimization it does not
+            self.multistep.clip(self, optimizer)
 
     def validation_step(self, batch, batch_idx: int) -> dict:
         loss, y_hat = self._step(batch, "val")

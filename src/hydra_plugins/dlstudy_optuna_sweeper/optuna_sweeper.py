@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import optuna
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep
@@ -35,7 +34,7 @@ class OptunaSweeperConf:
 ConfigStore.instance().store(group="hydra/sweeper", name="dlstudy_optuna", node=OptunaSweeperConf, provider="dlstudy")
 
 
-def suggest(trial: optuna.Trial, name: str, sweep) -> Any:
+def suggest(trial: "optuna.Trial", name: str, sweep) -> Any:
     """One value for `name` from a parsed Hydra sweep."""
     if isinstance(sweep, ChoiceSweep):
         return trial.suggest_categorical(name, list(sweep.list))
@@ -49,8 +48,10 @@ def suggest(trial: optuna.Trial, name: str, sweep) -> Any:
     raise ValueError(f"hydra.sweeper.params.{name}: use choice(...), range(...) or interval(...), got {sweep}")
 
 
-def sampler(seed: int, n_startup_trials: int) -> optuna.samplers.TPESampler:
+def sampler(seed: int, n_startup_trials: int) -> "optuna.samplers.TPESampler":
     """The search's sampler: TPE after `n_startup_trials` random ones."""
+    import optuna
+
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
 
 
@@ -66,6 +67,8 @@ class OptunaSweeper(Sweeper):
             hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
+        import optuna  # here: Hydra imports every plugin at the start of every run, and only a search needs optuna
+
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         space = {o.get_key_element(): o.value() for o in parser.parse_overrides([f"{k}={v}" for k, v in self.params.items()])}
         study = optuna.create_study(direction=self.direction, sampler=sampler(self.seed, self.n_startup_trials))
