@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test studies bench tensorboard mutation gpu-check clean
+.PHONY: train test test-slow test-all studies bench tensorboard mutation gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 train: $(STAMP)  ## train with the default config; pass overrides as ARGS="loss=square ..."
 	$(BIN)/dlstudy-train $(ARGS)
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP)  ## the quick suite (under 3 minutes on 2 cores): all but the `slow` and `slurm` tests, JOBS=2 workers
+	$(BIN)/python -m pytest -q -n $(or $(JOBS),2) -m "not slow and not slurm" $(ARGS)
+
+test-slow: $(STAMP)  ## the long end-to-end tests: full-size real data, study claims, SLURM, multi-process runs
+	$(BIN)/python -m pytest -q -m "slow or slurm" $(ARGS)
+
+test-all: $(STAMP)  ## both
 	$(BIN)/python -m pytest -q $(ARGS)
 
 studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stability ..." for some, "--report-only"

@@ -39,6 +39,7 @@ from dlstudy import PROJECT_ROOT
 from dlstudy.data.idx import read_idx, write_mnist
 from dlstudy.data.mnist import MNISTDataModule
 from dlstudy.nets import CNN, MLP
+from dlstudy.reports.docs import write_block
 
 MEAN, STD = MNISTDataModule.mean, MNISTDataModule.std
 
@@ -219,16 +220,6 @@ def spread(values: list[float], fmt: str = "{:.2f}") -> str:
     """Median [lowest, highest]."""
     v = sorted(values)
     return f"{fmt.format(statistics.median(v))} [{fmt.format(v[0])}, {fmt.format(v[-1])}]"
-
-
-def write_block(path: Path, name: str, text: str) -> None:
-    """Replace what stands between `<!-- results:NAME -->` and the next `<!-- /results -->` in path."""
-    start, end = f"<!-- results:{name} -->", "<!-- /results -->"
-    doc = path.read_text()
-    if start not in doc:
-        raise SystemExit(f"{path}: no {start} marker")
-    head, rest = doc.split(start, 1)
-    path.write_text(f"{head}{start}\n{text.strip()}\n{end}{rest.split(end, 1)[1]}")
 
 
 def main() -> None:

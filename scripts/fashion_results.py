@@ -12,7 +12,6 @@ The table goes into README.md between `<!-- results:fashion -->` and `<!-- /resu
 import argparse
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from dlstudy.reports.docs import write_block
 from dlstudy.runs import read_status
 from dlstudy.stats import describe
 
@@ -85,15 +85,6 @@ def table(sweeps: list[Path]) -> str:
               f"written {load}. Reference rows: "
               f"Xiao et al. 2017, the Fashion-MNIST repository's scikit-learn benchmark and submitted results table."]
     return "\n".join(lines)
-
-
-def write_block(path: Path, name: str, text: str) -> None:
-    """Replace the text between `<!-- results:name -->` and `<!-- /results -->`."""
-    pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(<!-- /results -->)", re.S)
-    old = path.read_text()
-    if not pattern.search(old):
-        raise SystemExit(f"{path} has no <!-- results:{name} --> block")
-    path.write_text(pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), old))
 
 
 def main() -> None:

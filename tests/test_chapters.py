@@ -7,6 +7,7 @@ from dlstudy.reports.rnn_memory import report as rnn_report
 from tests.conftest import cli, scalars
 
 
+@pytest.mark.slow
 def test_a_one_pixel_shift_costs_the_cnn_less_than_the_matched_mlp(train, tmp_path):
     """Digits (8x8), 4 channels, seed 0: the MLP of the same size is as accurate unshifted, but loses more
     accuracy when the test images move by one pixel (docs/studies.md, conv_vs_mlp, has all seeds)."""
@@ -20,6 +21,7 @@ def test_a_one_pixel_shift_costs_the_cnn_less_than_the_matched_mlp(train, tmp_pa
     assert "| 4 | CNN |" in conv_report(sweep)
 
 
+@pytest.mark.slow
 def test_lstm_solves_adding_while_the_plain_rnn_loses_the_early_gradient(train, tmp_path):
     """T = 20, 440 steps: the LSTM gets below MSE 0.01; the tanh RNN does not, and after training the gradient
     reaching its first step is decades smaller than the LSTM's (relative to the last step)."""

@@ -21,6 +21,7 @@ def rows(X: torch.Tensor) -> list[tuple]:
     return sorted(map(tuple, X.flatten(1).tolist()))
 
 
+@pytest.mark.slow
 def test_two_cpu_ranks_agree(tmp_path):
     """Digits: 359 test and 180 validation images, odd and even, each seen by exactly one rank."""
     weights = tmp_path / "weights"
@@ -55,6 +56,7 @@ def test_two_cpu_ranks_agree(tmp_path):
     assert together["test/loss"] == pytest.approx(alone["test/loss"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_a_signal_to_one_rank_stops_both_after_the_same_batch(tmp_path):
     """SIGTERM reaches rank 1 alone: both ranks stop after that batch and rank 0 saves it, instead of one rank
     waiting forever in a collective the other never joins."""

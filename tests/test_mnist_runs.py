@@ -13,6 +13,7 @@ def test_mnist_trains_every_net_through_the_cli(train, fake_mnist, model):
     assert len(s["train/loss"]) == 3 and "test/acc" in s
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment, threshold", [("mnist_mlp", 0.95), ("mnist_cnn", 0.97)])
 def test_real_digits_reach_the_course_accuracies(train, real_mnist, experiment, threshold):
     """8,000 real digits to train on, 2,000 others to test on, 3 epochs on the CPU."""

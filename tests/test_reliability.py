@@ -28,6 +28,7 @@ def assert_same_run(a, b):
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_metric_series(train, tmp_path):
     a = train("trainer.max_epochs=3", *DETERMINISTIC, run_dir=tmp_path / "a")
     b = train("trainer.max_epochs=3", *DETERMINISTIC, run_dir=tmp_path / "b")
@@ -36,6 +37,7 @@ def test_same_seed_gives_identical_metric_series(train, tmp_path):
     assert read_status(a)["status"] == "finished"
 
 
+@pytest.mark.slow
 def test_killed_subprocess_resumes_to_the_same_result(train, tmp_path, monkeypatch):
     """SIGTERM a real training process after epoch 2, resume it, and match an uninterrupted run exactly."""
     overrides = ["trainer.max_epochs=5", *DETERMINISTIC, *QUIET]
@@ -65,9 +67,12 @@ def test_killed_subprocess_resumes_to_the_same_result(train, tmp_path, monkeypat
     assert (run_dir / ".hydra" / "resumed-1" / "overrides.yaml").exists()
 
 
-def test_stopped_at_a_chosen_step_mid_epoch_resumes_to_the_same_metric_series(train, tmp_path, monkeypatch):
-    """SIGTERM at step 100 (epoch 2 of 2, batch 22 of 79), resume, and match an uninterrupted run tag by tag."""
-    overrides = ["trainer.max_epochs=2", *DETERMINISTIC, "trainer.log_every_n_steps=7"]
+@pytest.mark.slow
+@pytest.mark.parametrize("loop, stop", [("callbacks.multistep=null", 101), ("callbacks.multistep.steps=16", 127)])
+def test_stopped_at_a_chosen_step_mid_epoch_resumes_to_the_same_metric_series(train, tmp_path, monkeypatch, loop, stop):
+    """SIGTERM at step 100 (epoch 2 of 2, batch 22 of 79), resume, and match an uninterrupted run tag by tag.
+    Lightning's loop stops after that batch; multistep after its group (steps 111-126: groups of 16 from 79)."""
+    overrides = ["trainer.max_epochs=2", *DETERMINISTIC, "trainer.log_every_n_steps=7", loop]
     reference = train(*overrides, run_dir=tmp_path / "reference")
     run_dir = tmp_path / "stopped"
     with pytest.raises(SystemExit) as e:
@@ -75,7 +80,7 @@ def test_stopped_at_a_chosen_step_mid_epoch_resumes_to_the_same_metric_series(tr
               run_dir=run_dir)
     assert e.value.code == 128 + signal.SIGTERM
     ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
-    assert (ckpt["global_step"], ckpt["epoch"]) == (101, 1), "the signalled batch finishes, then the run stops"
+    assert (ckpt["global_step"], ckpt["epoch"]) == (stop, 1), "the signalled batch finishes, then the run stops"
 
     monkeypatch.setattr(sys, "argv", ["dlstudy-train", f"resume={run_dir}"])
     from dlstudy.train import main
@@ -87,6 +92,7 @@ def test_stopped_at_a_chosen_step_mid_epoch_resumes_to_the_same_metric_series(tr
     assert_same_run(reference, run_dir)
 
 
+@pytest.mark.slow
 def test_resume_auto_picks_the_interrupted_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     overrides = ["trainer.max_epochs=3", *DETERMINISTIC, *QUIET]

@@ -74,7 +74,7 @@ def test_cli_refuses_a_document_without_markers(tmp_path, capsys):
     (tmp_path / "doc.md").write_text("no markers\n")
     with pytest.raises(SystemExit) as e:
         main(["--section3", str(tmp_path / "s3.json"), "--doc", str(tmp_path / "doc.md")])
-    assert e.value.code == 2 and "has no <!-- results:relu_prime -->" in capsys.readouterr().err
+    assert e.value.code == 2 and "no '<!-- results:relu_prime -->'" in capsys.readouterr().err
     assert (tmp_path / "doc.md").read_text() == "no markers\n"
 
 

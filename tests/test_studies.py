@@ -98,6 +98,7 @@ def test_summariser_on_a_sweep_with_a_diverged_job(train, tmp_path, capsys):
     assert (sweep / "curves_train_loss.png").exists() and (sweep / "test_loss_vs_optimizer.lr.png").exists()
 
 
+@pytest.mark.slow
 def test_summariser_groups_seeds_with_intervals_and_welch_tests(train, tmp_path, capsys):
     from scipy import stats as sps
 
@@ -131,6 +132,7 @@ def test_summariser_groups_seeds_with_intervals_and_welch_tests(train, tmp_path,
     assert "matches 0 groups" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_joblib_sweep_runs_jobs_in_parallel_with_their_share_of_threads(train, tmp_path):
     sweep = train("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "debug=fast", "loss=cross_entropy,square",
                   run_dir=tmp_path / "sweep")
@@ -168,6 +170,7 @@ def replay(jobs: list, n_startup_trials: int, n_jobs: int) -> None:
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
 
 
+@pytest.mark.slow
 def test_optuna_tpe_search_with_failed_and_parallel_trials(train, tmp_path):
     """Six trials asked two at a time (what hydra/launcher=joblib runs in parallel), TPE after two random ones;
     trials with lr = -1 fail and are told so."""
@@ -202,6 +205,7 @@ REDUCED = {
 FAST = ["callbacks.checkpoint=null", "++trainer.enable_checkpointing=false"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("study", list(REDUCED))
 def test_every_claim_of_the_study_holds_on_a_reduced_run(study, train, tmp_path):
     from dlstudy.studies.runner import load
@@ -227,6 +231,7 @@ def test_summariser_reach_gives_the_first_step_at_or_past_the_target():
     assert [r["steps to val/acc>=0.95"] for r in rows] == [20, 10, ""]
 
 
+@pytest.mark.slow
 def test_submitit_local_runs_a_two_job_sweep(train, tmp_path):
     sweep = train("-m", "hydra/launcher=submitit_local", "debug=fast", "loss=cross_entropy,square",
                   "callbacks.histograms=null", run_dir=tmp_path / "sweep")

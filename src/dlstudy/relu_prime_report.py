@@ -26,7 +26,6 @@ PAPER_DEPTH = {1: {"float32": 0.054, "float16": 0.871}, 2: {"float32": 0.258, "f
 PAPER_WIDTH = {16: {"float32": 0.021, "float16": 0.333}, 64: {"float32": 0.163, "float16": 1.0},  # depth 3
                256: {"float32": 0.478, "float16": 1.0}, 512: {"float32": 0.582, "float16": 1.0},
                1024: {"float32": 0.873, "float16": 1.0}}
-MARKERS = ("<!-- results:relu_prime -->", "<!-- /results -->")
 
 
 def rescaled(p: float, images: int) -> float:
@@ -240,11 +239,9 @@ def section(result: dict, sweeps: list[Path]) -> str:
 
 def write_block(doc: Path, text: str) -> None:
     """Replace the text between the relu_prime markers of `doc`."""
-    content = doc.read_text()
-    start, end = content.find(MARKERS[0]), content.find(MARKERS[1], content.find(MARKERS[0]))
-    if start < 0 or end < 0:
-        raise ValueError(f"{doc} has no {MARKERS[0]} ... {MARKERS[1]} block")
-    doc.write_text(content[:start + len(MARKERS[0])] + "\n" + text + "\n" + content[end:])
+    from dlstudy.reports.docs import write_block as write
+
+    write(doc, "relu_prime", text)
 
 
 def main(argv: list[str] | None = None) -> None:

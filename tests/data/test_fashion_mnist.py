@@ -111,6 +111,7 @@ def test_the_installed_files_are_the_official_split_with_this_sets_statistics(tm
     assert (round(pixels.mean().item(), 4), round(pixels.std().item(), 4)) == (dm.mean, dm.std)
 
 
+@pytest.mark.slow
 def test_real_fashion_trains_through_the_cli_and_names_its_classes(train, tmp_path):
     need_installed()
     run = train("data=fashion_mnist", f"paths.data_dir={tmp_path / 'none'}", "trainer.max_epochs=1",

@@ -90,6 +90,7 @@ def _prepare_with_slow_download(data_dir: str) -> None:
     MNISTDataModule(data_dir=data_dir, val_size=10).prepare_data()
 
 
+@pytest.mark.slow
 def test_parallel_jobs_download_once_and_never_see_half_the_files(tmp_path):
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters, as parallel jobs are (fork + torch can hang)
     procs = [ctx.Process(target=_prepare_with_slow_download, args=(str(tmp_path),)) for _ in range(2)]

@@ -25,6 +25,6 @@ class RaiseAtStep(Callback):
     def __init__(self, step: int):
         self.step = step
 
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
-        if trainer.global_step == self.step:
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:  # per step, also within a group
+        if trainer.global_step == self.step:  # of several steps (dlstudy.multistep)
             raise RuntimeError(f"crash at step {self.step}")

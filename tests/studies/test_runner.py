@@ -6,7 +6,8 @@ import pytest
 
 from dlstudy.resolvers import PROJECT_ROOT
 from dlstudy.studies import STUDIES
-from dlstudy.studies.runner import command, load, main, replace_block
+from dlstudy.reports.docs import replace_block
+from dlstudy.studies.runner import command, load, main
 
 
 def test_a_block_is_replaced_in_place_and_the_rest_kept():

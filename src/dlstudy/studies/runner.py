@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from dlstudy.reports.docs import replace_block
 from dlstudy.resolvers import PROJECT_ROOT
 from dlstudy.studies import STUDIES, Study
 from dlstudy.studies.report import RUN_FILE
@@ -43,22 +44,14 @@ def run(study: Study, sweep: Path) -> None:
     print(f"[{study.name}] {' '.join(cmd[1:])}", flush=True)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
+    if study.after:
+        load(study.after)(sweep)
     wall = time.perf_counter() - start
     machine = f"{platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}"
     jobs = len(list(sweep.glob("*/.hydra")))
     (sweep / RUN_FILE).write_text(json.dumps({"wall_s": wall, "jobs": jobs, "machine": machine,
                                               "date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}))
     print(f"[{study.name}] {jobs} runs in {wall:.0f} s", flush=True)
-
-
-def replace_block(text: str, name: str, block: str) -> str:
-    """`text` with what stands between `<!-- results:name -->` and the next `<!-- /results -->` replaced."""
-    start, end = f"<!-- results:{name} -->", "<!-- /results -->"
-    i = text.find(start)
-    j = text.find(end, i + len(start)) if i >= 0 else -1
-    if i < 0 or j < 0:
-        raise ValueError(f"no '{start}' ... '{end}' block to rewrite")
-    return text[:i + len(start)] + "\n" + block.strip() + "\n" + text[j:]
 
 
 def main(argv: list[str] | None = None) -> None:
