@@ -89,8 +89,12 @@ def wall_time(sweep: Path) -> str:
         run = json.loads((Path(sweep) / RUN_FILE).read_text())
     except (OSError, ValueError):
         return "Wall time: not recorded (sweep not run by `make studies`)."
-    return (f"Wall time: {run['wall_s']:.0f} s for {run['jobs']} runs ({run['machine']}; "
-            f"other work shared the machine, so read it as an upper bound). Run on {run['date']}.")
+    load = run.get("load")  # the 1-minute load average at the start and the end, on how many cores
+    shared = (f"load average {load[0]:.1f} at the start and {load[1]:.1f} at the end on {load[2]} cores: above the "
+              f"core count, other work shared the machine and the time is an upper bound" if load else
+              "other work may have shared the machine, so read it as an upper bound")
+    return (f"Wall time: {run['wall_s']:.0f} s for {run['jobs']} runs ({run['machine']}; {shared}). "
+            f"Run on {run['date']}.")
 
 
 def block(claims: list[Claim], *parts: str) -> str:

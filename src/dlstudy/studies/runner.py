@@ -42,7 +42,7 @@ def run(study: Study, sweep: Path) -> None:
         shutil.rmtree(sweep)
     cmd = command(study, sweep)
     print(f"[{study.name}] {' '.join(cmd[1:])}", flush=True)
-    start = time.perf_counter()
+    start, load_start = time.perf_counter(), os.getloadavg()[0]
     subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
     if study.after:
         load(study.after)(sweep)
@@ -50,6 +50,7 @@ def run(study: Study, sweep: Path) -> None:
     machine = f"{platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}"
     jobs = len(list(sweep.glob("*/.hydra")))
     (sweep / RUN_FILE).write_text(json.dumps({"wall_s": wall, "jobs": jobs, "machine": machine,
+                                              "load": [load_start, os.getloadavg()[0], os.cpu_count()],
                                               "date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}))
     print(f"[{study.name}] {jobs} runs in {wall:.0f} s", flush=True)
 
