@@ -1,6 +1,6 @@
 """Test accuracy and CPU epoch time of experiment=mnist_{mlp,cnn,rnn} on the real digits available offline.
 
-    python scripts/mnist_results.py [--epochs 3]
+    python scripts/mnist_results.py [--epochs 3]      (writes the README block between the results:mnist markers)
 
 Trains on the first 8,000 official test images (1,000 of them for validation) and tests on the other
 2,000: the machines here cannot download the 60,000 training images. Needs ../shared/data/mnist/raw.
@@ -9,17 +9,32 @@ Trains on the first 8,000 official test images (1,000 of them for validation) an
 import argparse
 import platform
 import tempfile
+import time
 from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import Callback
 
 from dlstudy import PROJECT_ROOT
-from bench import EpochTimer  # scripts/ is on sys.path when a script runs from it
 from dlstudy.build import build, build_trainer, compose_train
 from dlstudy.data.idx import read_idx, write_mnist
+from dlstudy.reports.docs import write_block
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
+
+
+class EpochTimer(Callback):
+    """Seconds of each training epoch, from its first batch to its end (validation excluded)."""
+
+    def __init__(self):
+        self.seconds: list[float] = []
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 def write_split(root: Path) -> None:
@@ -31,8 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
-    print(f"| experiment | test acc (2,000 real digits) | s / epoch on 7,000 images | s / epoch scaled to 55,000 |")
-    print("| --- | --- | --- | --- |")
+    lines = ["| experiment | test acc (2,000 real digits) | s / epoch on 7,000 images | s / epoch scaled to 55,000 |",
+             "| --- | --- | --- | --- |"]
     with tempfile.TemporaryDirectory() as tmp:
         write_split(Path(tmp))
         for name in ("mnist_mlp", "mnist_cnn", "mnist_rnn"):
@@ -46,8 +61,11 @@ def main() -> None:
             trainer.fit(system, datamodule=datamodule)
             (metrics,) = trainer.test(system, datamodule=datamodule, ckpt_path="best", weights_only=True, verbose=False)
             per_epoch = sorted(timer.seconds)[len(timer.seconds) // 2]
-            print(f"| {name} | {metrics['test/acc']:.4f} | {per_epoch:.2f} | {per_epoch * 55_000 / 7_000:.1f} |", flush=True)
-    print(f"\n{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, {args.epochs} epochs")
+            lines.append(f"| {name} | {metrics['test/acc']:.4f} | {per_epoch:.2f} | {per_epoch * 55_000 / 7_000:.1f} |")
+            print(lines[-1], flush=True)
+    lines += ["", f"`python scripts/mnist_results.py`: {platform.machine()}, {torch.get_num_threads()} threads, "
+                  f"torch {torch.__version__}, {args.epochs} epochs, seed {cfg.seed}."]
+    write_block(PROJECT_ROOT / "README.md", "mnist", "\n".join(lines))
 
 
 if __name__ == "__main__":
