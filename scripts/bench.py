@@ -281,7 +281,7 @@ def main() -> None:
                      f"| {spread(ratios(times, (net, 'b'), (net, 'a')), '{:.3f}')} |")
     work = 3 * 2 * (784 * 512 + 512 * 512 + 512 * 10) * len(X) / 1e9  # forward + backward, one epoch
     med = {k: statistics.median(v) for k, v in times.items()}
-    lines += ["", f"| figure | measured |", "| --- | --- |",
+    lines += ["", "| figure | measured |", "| --- | --- |",
               f"| (c) torchvision pipeline, MLP {big}, s / epoch | {spread(times[big, 'c'])} |",
               f"| (c)/(b), MLP {big} | {spread(ratios(times, (big, 'c'), (big, 'b')))} |",
               f"| achieved GFLOP/s, MLP {big}: (a2) / (b) | {work / med[big, 'a2']:.0f} / {work / med[big, 'b']:.0f} "

@@ -5,7 +5,6 @@ import json
 import lightning as L
 import pytest
 import torch
-from torch import nn
 
 from dlstudy.callbacks import DivergenceGuard
 from dlstudy.data import DigitsDataModule

@@ -1,6 +1,5 @@
 """Resume after a kill, determinism, divergence, safe outputs and the errors that protect a sweep."""
 
-import json
 import os
 import signal
 import subprocess

@@ -1,6 +1,5 @@
 """dlstudy-eval ckpt_path=...: test a saved checkpoint on the data it was trained for."""
 
-import sys
 
 import hydra
 import lightning as L

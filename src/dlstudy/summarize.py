@@ -153,7 +153,7 @@ def group_table(s: Sweep) -> list[dict]:
 def verdicts(s: Sweep) -> list[str]:
     """Plain sentences: which groups differ from the reference, and which do not, at the 5% level."""
     if not s.seeds:
-        return [f"One run per setting (seed not swept): no intervals and no tests; sweep seed=0,1,2,... to get them."]
+        return ["One run per setting (seed not swept): no intervals and no tests; sweep seed=0,1,2,... to get them."]
     if s.reference is None:
         return [f"No {s.metric} to compare."]
     ref, lines = label(s.reference), []

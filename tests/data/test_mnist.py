@@ -1,7 +1,6 @@
 """MNISTDataModule on IDX files the tests write, and on real digits where they are available."""
 
 import multiprocessing
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ import torch
 
 from dlstudy.data import MNISTDataModule
 from dlstudy.data.augment import random_shift
-from dlstudy.data.idx import read_idx, write_idx
+from dlstudy.data.idx import write_idx
 from dlstudy.data.mnist import FILES
 from tests.conftest import write_mnist
 

@@ -8,7 +8,6 @@ alpha_used_frac and alpha_used_count (where ReLU'(0) decides the gradient, by th
 """
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import Callback
 from torch import nn
 

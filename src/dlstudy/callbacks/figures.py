@@ -1,11 +1,16 @@
 """Figures at the end of testing: a confusion matrix, or predictions against targets for regression."""
 
+from typing import TYPE_CHECKING
+
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 from torchmetrics.functional.classification import multiclass_confusion_matrix
 
 from dlstudy.callbacks.tensorboard import writer_of
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 class TestFigures(Callback):

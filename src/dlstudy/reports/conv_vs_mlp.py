@@ -6,7 +6,7 @@
 import statistics
 from pathlib import Path
 
-from dlstudy.reports.docs import first, last, sweep_jobs, wall_seconds, write_block
+from dlstudy.reports.docs import first, last, sweep_jobs, wall_seconds
 from dlstudy.reports.rnn_memory import by_setting
 from dlstudy.reports.seeds import interval, welch_p
 

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from dlstudy.data.sequences import AddingDataModule
-from dlstudy.reports.docs import first, last, sweep_jobs, wall_seconds, write_block
+from dlstudy.reports.docs import first, last, sweep_jobs, wall_seconds
 from dlstudy.reports.seeds import interval, welch_p
 
 SOLVED = 0.01  # test MSE below this: the task is solved (Le et al. 2015 call < 0.01 the baseline's beating)
