@@ -90,9 +90,11 @@ def wall_time(sweep: Path) -> str:
     except (OSError, ValueError):
         return "Wall time: not recorded (sweep not run by `make studies`)."
     load = run.get("load")  # the 1-minute load average at the start and the end, on how many cores
-    shared = (f"load average {load[0]:.1f} at the start and {load[1]:.1f} at the end on {load[2]} cores: above the "
-              f"core count, other work shared the machine and the time is an upper bound" if load else
-              "other work may have shared the machine, so read it as an upper bound")
+    if not load:
+        shared = "other work may have shared the machine, so read it as an upper bound"
+    else:
+        shared = f"load average {load[0]:.1f} at the start and {load[1]:.1f} at the end on {load[2]} cores" + (
+            ": other work shared the machine, so the time is an upper bound" if max(load[:2]) > load[2] + 0.5 else "")
     return (f"Wall time: {run['wall_s']:.0f} s for {run['jobs']} runs ({run['machine']}; {shared}). "
             f"Run on {run['date']}.")
 
