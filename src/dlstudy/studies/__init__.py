@@ -25,10 +25,10 @@ STUDIES = [
     Study("nonlinearity", "dlstudy.studies.nonlinearity:report"),
     Study("universal_approximation", "dlstudy.studies.universal_approximation:report"),
     Study("loss_comparison", "dlstudy.studies.loss_comparison:report",
-          overrides="dlstudy.studies.loss_comparison:fashion_or_digits"),
+          overrides="dlstudy.studies.data:loss_comparison"),
     Study("relu_prime", "dlstudy.studies.relu_prime:report", after="dlstudy.studies.relu_prime:section3"),
     Study("init_depth", "dlstudy.studies.init_depth:report"),
     Study("entropy_kl", "dlstudy.studies.entropy_kl:report"),
-    Study("conv_vs_mlp", "dlstudy.reports.conv_vs_mlp:study_report"),
+    Study("conv_vs_mlp", "dlstudy.reports.conv_vs_mlp:study_report", overrides="dlstudy.studies.data:conv_vs_mlp"),
     Study("rnn_memory", "dlstudy.reports.rnn_memory:study_report"),
 ]

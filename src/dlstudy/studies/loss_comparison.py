@@ -7,24 +7,6 @@ from dlstudy.studies.report import Claim, block, ci, figure, group, settings_tab
 from dlstudy.summarize import Sweep, summarize
 
 METRIC = "test/acc"
-FASHION = ["data=fashion_mnist", "trainer.max_epochs=5", "data.download=false"]
-
-
-def fashion_or_digits() -> list[str]:
-    """Fashion-MNIST where its config and files are installed; the experiment's digits otherwise."""
-    from dlstudy.build import compose_train
-    from hydra.utils import instantiate
-
-    try:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            dm = instantiate(compose_train("experiment=loss_comparison", *FASHION, output_dir=Path(tmp)).data)
-            dm.prepare_data()
-    except Exception as e:  # no config, no files: say so and go on with digits
-        print(f"[loss_comparison] Fashion-MNIST not available ({type(e).__name__}: {e}); using digits", flush=True)
-        return []
-    return FASHION
 
 
 def claims(s: Sweep) -> list[Claim]:
