@@ -1,5 +1,6 @@
 """Generated evidence: replace the text between `<!-- results:NAME -->` and `<!-- /results -->` in a file."""
 
+import json
 import re
 from pathlib import Path
 
@@ -33,7 +34,14 @@ def sweep_jobs(sweep: Path) -> list[dict]:
 
 
 def wall_seconds(sweep: Path) -> float:
-    """From the first job folder's creation to the last status written: the sweep's wall time."""
+    """The sweep's wall time: as `make studies` measured it around the command where it ran the sweep, else
+    from the first job folder's creation to the last status written."""
+    from dlstudy.studies.report import RUN_FILE
+
+    try:
+        return float(json.loads((sweep / RUN_FILE).read_text())["wall_s"])
+    except (OSError, ValueError, KeyError):
+        pass
     starts = [p.stat().st_mtime for p in sweep.glob("*/.hydra/config.yaml")]
     ends = [(p.parent / "status.json").stat().st_mtime for p in sweep.glob("*/.hydra")
             if (p.parent / "status.json").exists() and read_status(p.parent)["status"] != "running"]
