@@ -109,3 +109,9 @@ def report(sweep: Path, clipping: Path | None = None) -> str:
 def study_report(sweep: Path, figures: Path) -> str:
     """The entry `make studies` calls (dlstudy.studies): the block for this sweep."""
     return report(sweep)
+
+
+def clipping_study_report(sweep: Path, figures: Path) -> str:
+    """The entry `make studies` calls for rnn_clipping: the plain RNN with and without gradient clipping."""
+    return (f"Plain tanh RNN, exploding regime, with and without clipping:\n\n"
+            f"{clipping_table(clipping_rows(sweep_jobs(sweep)))}\n\nWhole sweep: {wall_seconds(sweep):.0f} s wall.\n")

@@ -31,4 +31,5 @@ STUDIES = [
     Study("entropy_kl", "dlstudy.studies.entropy_kl:report"),
     Study("conv_vs_mlp", "dlstudy.reports.conv_vs_mlp:study_report", overrides="dlstudy.studies.data:conv_vs_mlp"),
     Study("rnn_memory", "dlstudy.reports.rnn_memory:study_report"),
+    Study("rnn_clipping", "dlstudy.reports.rnn_memory:clipping_study_report"),
 ]
