@@ -54,7 +54,11 @@ def assert_same(a: dict, b: dict) -> None:
     # groups of 7; a batch limit, validation at half the limited epoch, a step limit inside the second epoch
     ["trainer.max_epochs=3", "+trainer.limit_train_batches=14", "+trainer.val_check_interval=0.5",
      "+trainer.max_steps=21", "callbacks.multistep.steps=7", "trainer.log_every_n_steps=4"],
-], ids=["curves-clip-scheduler", "validation-bf16", "limits"])
+    # the recurrent chapter: seqgrad/* (d loss / d input per time step) and grad/* every 5 steps, each with the
+    # batch and the weights of its own step
+    ["experiment=rnn_clipping", "trainer.max_epochs=1", "+trainer.limit_train_batches=40",
+     "callbacks.sequence_gradients.every_n_steps=5", "callbacks.multistep.steps=16"],
+], ids=["curves-clip-scheduler", "validation-bf16", "limits", "sequence-gradients"])
 def test_multistep_run_equals_lightnings_loop(train, tmp_path, overrides):
     assert_same(*both(train, tmp_path, *overrides))
 

@@ -121,7 +121,7 @@ class MultiStep(Callback):
         losses, callbacks, trainer.callbacks = [], trainer.callbacks, self.step_callbacks
         try:
             for j in range(self.n):
-                part = X[j * B:(j + 1) * B], y[j * B:(j + 1) * B]  # views
+                part = self.part = X[j * B:(j + 1) * B], y[j * B:(j + 1) * B]  # views; callbacks may read it
                 loss = system._step(part, "train", log=False)[0]
                 opt.zero_grad()
                 system.manual_backward(loss)

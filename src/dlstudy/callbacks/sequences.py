@@ -31,10 +31,15 @@ class SequenceGradients(Callback):
         self.max_norm = 0.0
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
+        self.batch = batch  # Lightning's loop: the step's batch; dlstudy.multistep hands each step its part
+
+    def on_before_backward(self, trainer: L.Trainer, pl_module, loss: torch.Tensor) -> None:
+        """Before each optimizer step's backward, with that step's weights and batch (also inside a group)."""
         writer = writer_of(trainer)
         if writer is None or trainer.global_step % self.every_n_steps:
             return
-        X, y = batch
+        multistep = getattr(pl_module, "multistep", None)
+        X, y = multistep.part if multistep is not None else self.batch
         if X.ndim != 3:
             raise ValueError(f"SequenceGradients reads (batch, steps, features) inputs, got shape {tuple(X.shape)}")
         norms = step_gradient_norms(pl_module, X, y)  # (T,)
