@@ -201,9 +201,10 @@ def sweep_seconds(root: Path, *launcher: str) -> float:
 
 
 def suite_seconds(root: Path) -> float:
-    """Seconds the test suite under `root` takes; a failing suite ends the benchmark (exit status 1)."""
+    """Seconds the quick test suite (`make test`) under `root` takes; a failing suite ends the benchmark (exit 1)."""
     t0 = time.time()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
+    quick = ["-n", "2", "-m", "not slow and not slurm"]  # what `make test` runs
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *quick], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode != 0:
         print(result.stdout[-3000:], file=sys.stderr)
