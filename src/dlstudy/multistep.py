@@ -35,6 +35,7 @@ class MultiStep(Callback):
         self.steps = steps
         self.k = 1  # batches per Lightning batch in this fit
         self._restore: dict = {}
+        self.part = None  # the (X, y) of the step being taken inside a group, for callbacks that need it
 
     def setup(self, trainer: L.Trainer, pl_module, stage: str) -> None:
         if stage == "fit" and trainer.callbacks[0] is not self:
@@ -50,7 +51,7 @@ class MultiStep(Callback):
             self.step_callbacks = [cb for cb in trainer.callbacks
                                    if any(getattr(type(cb), h) is not getattr(Callback, h) for h in STEP_HOOKS)]
             guards = [cb for cb in trainer.callbacks if isinstance(cb, DivergenceGuard)]
-            self.diverged = (lambda v, first: guards[0]._diverged(v, first)) if guards else \
+            self.diverged = guards[0].diverged if guards else \
                 (lambda v, first: not math.isfinite(v))  # the guard's rule: stop where Lightning's loop would
 
     def _plan(self, trainer: L.Trainer, pl_module) -> int:
@@ -128,11 +129,12 @@ class MultiStep(Callback):
                 opt.step()  # Lightning's wrapper: on_before_optimizer_step hooks, then global_step + 1
                 self._step_schedulers(system, "step", batch_idx * self.k + j)
                 losses.append(loss.detach())
-                run_first = float(losses[0]) if first == 0 else None  # until the guard has read the run's first
-                if on_cpu and self.diverged(float(losses[-1]), run_first):  # a free read on the CPU: stop where
-                    break  # Lightning's loop would
+                if on_cpu:  # a free read on the CPU: stop where Lightning's loop would (no host sync elsewhere)
+                    run_first = float(losses[0]) if first == 0 else None  # until the guard has read the run's first
+                    if self.diverged(float(losses[-1]), run_first):
+                        break
         finally:
-            trainer.callbacks = callbacks
+            trainer.callbacks, self.part = callbacks, None  # the group's tensors are not kept past it
         losses = torch.stack(losses)  # (n,) no host sync on an accelerator
         self._write(system, first, losses)
         if batch_idx + 1 == trainer.num_training_batches or trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:

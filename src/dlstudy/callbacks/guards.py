@@ -68,7 +68,7 @@ class DivergenceGuard(Callback):
         values = torch.cat(losses).tolist() if len(losses) > 1 else losses[0].tolist()  # one read either way
         if self.first_loss is None and math.isfinite(values[0]):
             self.first_loss = values[0]
-        i = next((i for i, v in enumerate(values) if self._diverged(v)), None)
+        i = next((i for i, v in enumerate(values) if self.diverged(v)), None)
         if i is None:
             return
         step, epoch = [(s + j, e) for s, e, loss in pending for j in range(loss.numel())][i]
@@ -83,7 +83,7 @@ class DivergenceGuard(Callback):
             writer.flush()
         raise Diverged(message)
 
-    def _diverged(self, loss: float, first: float | None = None) -> bool:
+    def diverged(self, loss: float, first: float | None = None) -> bool:
         """Whether a training loss means divergence; `first` stands in for the run's first loss until the guard
         has read it (dlstudy.multistep asks within the first group of steps)."""
         if not math.isfinite(loss):
