@@ -119,11 +119,12 @@ class MultiStep(Callback):
         opt = system.optimizers()
         X, y = batch
         B, first, on_cpu = self.batch_size, trainer.global_step, y.device.type == "cpu"
-        losses, callbacks, trainer.callbacks = [], trainer.callbacks, self.step_callbacks
+        losses, outputs, callbacks, trainer.callbacks = [], [], trainer.callbacks, self.step_callbacks
         try:
             for j in range(self.n):
                 part = self.part = X[j * B:(j + 1) * B], y[j * B:(j + 1) * B]  # views; callbacks may read it
-                loss = system._step(part, "train", log=False)[0]
+                loss, y_hat = system._step(part, "train", log=False, metrics=False)
+                outputs.append(y_hat.detach())
                 opt.zero_grad()
                 system.manual_backward(loss)
                 opt.step()  # Lightning's wrapper: on_before_optimizer_step hooks, then global_step + 1
@@ -135,6 +136,10 @@ class MultiStep(Callback):
                         break
         finally:
             trainer.callbacks, self.part = callbacks, None  # the group's tensors are not kept past it
+        # The training metrics of the steps taken, in one update that adds each step's sums in turn (as
+        # Lightning's loop would, to the last bit): per step, they cost about as much as a small net's forward.
+        ys = y[:len(outputs) * B].split(B)
+        system.update_metrics("train", torch.cat(outputs), y[:len(outputs) * B], sizes=[t.numel() for t in ys])
         losses = torch.stack(losses)  # (n,) no host sync on an accelerator
         self._write(system, first, losses)
         if batch_idx + 1 == trainer.num_training_batches or trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:

@@ -34,12 +34,15 @@ class Classifier(System):
             raise ValueError(f"the net gives outputs of shape {tuple(y_hat.shape[1:])}; "
                              f"a classifier needs one logit per class ({self.num_classes})")
 
-    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+    def train_values(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Every step: the same accuracy and entropy as validation's, as (B, 2) columns for one cheap update."""
+        return torch.stack([(y_hat.argmax(-1) == y).float(), entropy(y_hat.float().softmax(-1))], 1)
+
+    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor, sizes: list[int] | None = None) -> None:
+        if stage == "train":
+            return super().update_metrics(stage, y_hat, y, sizes)
         m = getattr(self, f"{stage}_metrics")
         p = y_hat.float().softmax(-1)  # (B, num_classes)
-        if stage == "train":  # every step: the same accuracy and entropy, in one cheap update
-            m["means"].update(torch.stack([(y_hat.argmax(-1) == y).float(), entropy(p)], 1))  # (B, 2)
-            return
         m["acc"].update(y_hat, y)
         m["entropy"].update(entropy(p))
         m["ece"].update(p, y)

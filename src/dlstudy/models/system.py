@@ -64,9 +64,17 @@ class System(L.LightningModule):
     def check_output(self, y_hat: torch.Tensor, y: torch.Tensor) -> None:
         raise NotImplementedError
 
-    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
-        """Accumulate this batch; the epoch's values are logged once, at the end of the epoch."""
-        getattr(self, f"{stage}_metrics").update(y_hat, y)
+    def train_values(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The per-sample columns (N, k) the training stage's BatchMeans averages."""
+        raise NotImplementedError
+
+    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor, sizes: list[int] | None = None) -> None:
+        """Accumulate this batch; the epoch's values are logged once, at the end of the epoch. `sizes` (training
+        only): y_hat and y hold several steps' batches of that many target values each, in step order."""
+        if stage == "train":
+            self.train_metrics["means"].update(self.train_values(y_hat, y), sizes)
+        else:
+            getattr(self, f"{stage}_metrics").update(y_hat, y)
 
     def _log_epoch_metrics(self, stage: str) -> None:
         metrics = getattr(self, f"{stage}_metrics")
@@ -83,7 +91,7 @@ class System(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_epoch_metrics("test")
 
-    def _step(self, batch, stage: str, log: bool = True):
+    def _step(self, batch, stage: str, log: bool = True, metrics: bool = True):
         X, y = batch
         y_hat = self(X)  # (B, num_outputs)
         loss = self.loss(y_hat, y)
@@ -95,7 +103,8 @@ class System(L.LightningModule):
             # Only on the steps the logger writes (Lightning's rule), as a value logged on any other step
             # would be written late; self.log costs about as much as a small net's step.
             self.log("train/loss", loss, on_step=True, prog_bar=True)
-        self.update_metrics(stage, y_hat.detach(), y)
+        if metrics:
+            self.update_metrics(stage, y_hat.detach(), y)
         return loss, y_hat
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor | dict:
