@@ -104,3 +104,11 @@ def test_cluster_launchers_compose(tmp_path):
     launcher = cfg.hydra.launcher
     assert "SlurmLauncher" in launcher._target_ and "LocalLauncher" in local.hydra.launcher._target_
     assert (launcher.tasks_per_node, launcher.nodes, cfg.trainer.strategy) == (4, 2, "ddp")
+
+
+def test_no_config_sets_hydra_mode():
+    """dlstudy-train skips Hydra's first composition, which only reads hydra.mode (train.compose_once)."""
+    for path in CONF.rglob("*.yaml"):
+        cfg = yaml.safe_load(path.read_text()) or {}
+        hydra = cfg.get("hydra") if isinstance(cfg, dict) else None
+        assert not (isinstance(hydra, dict) and "mode" in hydra), f"{path} sets hydra.mode"

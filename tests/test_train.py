@@ -120,3 +120,23 @@ def test_progress_bar_redraws_every_n_batches_and_at_the_last(monkeypatch):
     trainer = quick_trainer(max_epochs=1, enable_progress_bar=True, callbacks=[ProgressBar(every_n_batches=3)])
     trainer.fit(NaNAt(bad_step=-1), train_dataloaders=loader(batch_size=8))  # 8 batches
     assert drawn == [2, 5, 7]
+
+
+@pytest.mark.parametrize("args, composed, mode", [
+    ([], 1, "run"),  # Hydra alone composes twice: once to read hydra.mode, once to run
+    (["hydra.mode=MULTIRUN"], 2, "sweep"),  # the command line sets the mode: Hydra reads it as it always does
+])
+def test_a_run_composes_its_config_once_unless_the_command_line_sets_the_mode(train, tmp_path, monkeypatch, args,
+                                                                              composed, mode):
+    from hydra._internal.hydra import Hydra
+
+    calls = []
+    compose = Hydra.compose_config
+    monkeypatch.setattr(Hydra, "compose_config", lambda self, *a, **k: calls.append(k.get("run_mode")) or
+                        compose(self, *a, **k))
+    out = tmp_path / "out"
+    train("trainer.max_epochs=1", "+trainer.limit_train_batches=2", f"hydra.sweep.dir={out}", *args, run_dir=out)
+    assert len(calls) == composed
+    statuses = list(out.rglob("status.json"))
+    assert len(statuses) == 1 and (statuses[0].parent == out) == (mode == "run")
+    assert Hydra.get_mode is not None and Hydra.get_mode.__name__ == "get_mode"  # put back after the run

@@ -7,11 +7,13 @@ Exit status: 0 finished, 1 crashed, 2 bad input (before any training), 3 diverge
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import hydra
 import lightning as L
 import torch
+from hydra._internal.hydra import Hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
@@ -103,6 +105,23 @@ def check_choices(args: list[str]) -> None:
                 raise ValueError(f"{key}={choice} is not an option; {key} is one of: {', '.join(options)}")
 
 
+@contextmanager
+def compose_once(args: list[str]):
+    """Hydra composes the whole config twice per command, the first time only to read `hydra.mode`, about a
+    third of a second of start-up. dlstudy's configs never set it (tests/test_configs.py checks), so unless the
+    command line does, skip that first composition: Hydra then picks RUN, or MULTIRUN with -m, as it does when
+    the configs leave the mode unset. (A config of your own that sets hydra.mode: pass it on the command line.)"""
+    if any(a.lstrip("+~").startswith("hydra.mode") for a in args):
+        yield
+        return
+    original = Hydra.get_mode
+    Hydra.get_mode = lambda self, config_name, overrides: None  # what it returns for configs that leave it unset
+    try:
+        yield
+    finally:
+        Hydra.get_mode = original
+
+
 def main() -> None:
     """Console entry point: options checked, and `resume=` turned into the run's own overrides, before Hydra."""
     try:
@@ -110,7 +129,8 @@ def main() -> None:
         sys.argv[1:] = resume_args(sys.argv[1:])
     except ValueError as e:
         fail(str(e))
-    run()
+    with compose_once(sys.argv[1:]):
+        run()
 
 
 if __name__ == "__main__":

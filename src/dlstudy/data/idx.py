@@ -9,12 +9,16 @@ import torch
 MAGIC = {3: 2051, 1: 2049}  # uint8 images (N, H, W), uint8 labels (N,)
 
 
-def _bytes(path: Path) -> bytes:
-    """The file's bytes, decompressed if it is .gz; a damaged archive is one error naming the file."""
+def _bytes(path: Path) -> bytearray:
+    """The file's bytes, decompressed if it is .gz, in a buffer a tensor can own (a plain file is read once,
+    straight into it: no copies of 47 MB at start-up); a damaged archive is one error naming the file."""
     if not str(path).endswith(".gz"):
-        return path.read_bytes()
+        data = bytearray(path.stat().st_size)
+        with path.open("rb") as f:
+            size = f.readinto(data)
+        return data[:size] if size < len(data) else data
     try:
-        return gzip.decompress(path.read_bytes())
+        return bytearray(gzip.decompress(path.read_bytes()))
     except (OSError, EOFError, zlib.error) as e:
         raise ValueError(f"{path} is truncated or corrupted ({e}); delete it and run again") from None
 
@@ -36,7 +40,7 @@ def read_idx(path: Path) -> torch.Tensor:
     if len(data) != expected:
         raise ValueError(f"{path} is truncated or corrupted: its header promises {expected} bytes, it has "
                          f"{len(data)}; delete it and run again")
-    return torch.frombuffer(bytearray(data[4 * (ndim + 1):]), dtype=torch.uint8).reshape(dims)
+    return torch.frombuffer(data, dtype=torch.uint8, offset=4 * (ndim + 1)).reshape(dims)
 
 
 def write_idx(path: Path, t: torch.Tensor) -> None:
