@@ -195,3 +195,14 @@ def test_train_loss_is_written_with_the_loss_of_its_own_step(train, tmp_path):
     for name, points in fifth.items():
         assert sorted(points) == [4, 9, 14, 19], name
         assert all(points[s] == every[s] for s in points), name
+
+
+@pytest.mark.parametrize("settings, direct", [
+    ({}, True),  # the equivalence tests above run this path, and (validation-bf16) Lightning's
+    ({"precision": "bf16-mixed"}, False),
+    ({"precision": "16-true"}, False),
+    ({"profiler": "simple"}, False),
+])
+def test_the_group_calls_backward_and_step_itself_only_where_lightning_adds_nothing_else(settings, direct):
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, **settings)
+    assert MultiStep._direct(trainer) is direct
