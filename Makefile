@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test test-slow test-all studies bench tensorboard mutation gpu-check clean
+.PHONY: train test test-slow test-all studies bench study-speed tensorboard mutation gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stab
 
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)
+
+study-speed: $(STAMP)  ## each study's sweep with Lightning's own loop, then with multistep; ARGS="lr_stability ..." for some
+	$(BIN)/python scripts/study_speed.py $(ARGS)
 
 mutation: $(STAMP)  ## mutation testing of the pure-logic modules (docs/mutation.md); CPU-heavy, runs under nice
 	rm -rf mutants

@@ -59,3 +59,22 @@ def test_gpu_check_writes_tests_and_benchmark_to_one_file(tmp_path, monkeypatch,
     text = out.read_text()
     assert "Test GPU" in text and "output 1" in text and "output 2" in text
     assert f"tests {'passed' if codes[0] == 0 else 'FAILED'}" in text
+
+
+def test_study_speed_times_each_sweep_with_lightnings_loop_then_as_shipped(tmp_path, monkeypatch, capsys):
+    study_speed = load("study_speed")
+    timed = []
+    monkeypatch.setattr(study_speed, "sweep_seconds", lambda cmd, sweep: timed.append(cmd) or (3.0 if
+                        study_speed.BEFORE in cmd else 2.0 if "experiment=rnn_clipping" in cmd else 1.0))
+    doc = tmp_path / "b.md"
+    doc.write_text("x\n<!-- results:study-speed -->\nold\n<!-- /results -->\n")
+    study_speed.main(["entropy_kl", "rnn_clipping", "--doc", str(doc)])
+    assert [("experiment=entropy_kl" in c, study_speed.BEFORE in c) for c in timed] == \
+        [(True, True), (True, False), (False, True), (False, False)]  # back to back, Lightning's loop first
+    assert timed[0][:-1] == timed[1], "the same sweep command apart from the loop"
+    text = doc.read_text()
+    assert "| entropy_kl | 3 | 1 | 3.00× | met |" in text and "| rnn_clipping | 3 | 2 | 1.50× | **not met** |" in text
+    assert "Not measured in this run: lr_stability," in text and "old" not in text
+    with pytest.raises(SystemExit):
+        study_speed.main(["no_such_study"])
+    assert "unknown study no_such_study" in capsys.readouterr().err

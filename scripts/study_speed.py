@@ -1,0 +1,78 @@
+"""Each study's whole sweep before and after multistep, measured in one run: the sweep `make studies` runs, once
+with Lightning's own loop (`callbacks.multistep=null`: one optimizer step per Lightning step, as before
+dlstudy.multistep) and once as it ships, back to back, so both see the same moment of a shared machine.
+Only the sweep is timed (not a study's `after` work, which trains nothing). Rewrites the `results:study-speed`
+block of docs/benchmarks.md.
+
+    python scripts/study_speed.py [STUDY ...] [--no-write]        (make study-speed ARGS="lr_stability ...")
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from dlstudy import PROJECT_ROOT
+from dlstudy.reports.docs import write_block
+from dlstudy.studies import STUDIES
+from dlstudy.studies.runner import command
+
+BEFORE = "callbacks.multistep=null"
+TARGET = 1.7  # issue: every study's sweep at least 1.7x faster
+
+
+def sweep_seconds(cmd: list[str], sweep: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(sweep)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    names = [s.name for s in STUDIES]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"default: all of {', '.join(names)}")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md as it is")
+    parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.studies if n not in names]
+    if unknown:
+        parser.error(f"unknown study {', '.join(unknown)}; the studies are: {', '.join(names)}")
+    chosen = [s for s in STUDIES if s.name in (args.studies or names)]
+    rows, load = [], [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory() as tmp:
+        for study in chosen:
+            sweep = Path(tmp) / study.name
+            cmd = command(study, sweep)
+            before = sweep_seconds([*cmd, BEFORE], sweep)
+            after = sweep_seconds(cmd, sweep)
+            rows.append((study.name, before, after))
+            print(f"{study.name}: before {before:.0f} s, after {after:.0f} s, {before / after:.2f}x", flush=True)
+    load.append(os.getloadavg()[0])
+    skipped = [n for n in names if n not in {r[0] for r in rows}]
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}. Load average "
+             f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Each study's sweep as `make studies` runs it, "
+             f"first with Lightning's own loop (`{BEFORE}`), then as dlstudy ships it (multistep, 16 steps per "
+             "Lightning step), back to back.", "",
+             "| study | before (Lightning's loop), s | after (multistep), s | speed-up | target ≥ 1.7× |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, before, after in rows:
+        ratio = before / after
+        lines.append(f"| {name} | {before:.0f} | {after:.0f} | {ratio:.2f}× | {'met' if ratio >= TARGET else '**not met**'} |")
+    if skipped:
+        lines += ["", f"Not measured in this run: {', '.join(skipped)}."]
+    block = "\n".join(lines)
+    print(block)
+    if not args.no_write:
+        write_block(args.doc, "study-speed", block)
+
+
+if __name__ == "__main__":
+    main()
