@@ -65,6 +65,15 @@ def section3_tables(result: dict) -> list[str]:
     return out
 
 
+def _trend(points: list[tuple[int, float]]) -> str:
+    """Spearman's rank correlation of (size, fraction), or why there is none."""
+    if len(points) < 3:
+        return "too few sizes for a trend"
+    if len({f for _, f in points}) == 1:
+        return "the same at every size: no trend"
+    return f"Spearman {stats.spearmanr(*zip(*points)).statistic:.2f}"
+
+
 def section3_findings(result: dict) -> list[str]:
     """Sentences computed from the rows: what reproduced and what did not."""
     rows = result["rows"]
@@ -83,11 +92,9 @@ def section3_findings(result: dict) -> list[str]:
                        if r["precision"] == "float32" and r["depth"] == 3 and r["batch_norm"] == bn)
         if len(depth) < 3 and len(width) < 3:
             continue
-        rho_d = stats.spearmanr(*zip(*depth)).statistic if len(depth) > 2 else math.nan
-        rho_w = stats.spearmanr(*zip(*width)).statistic if len(width) > 2 else math.nan
         lines.append(f"- float32{' with batch norm' if bn else ''}: fraction by depth "
-                     + ", ".join(f"{d}: {f:.2f}" for d, f in depth) + f" (Spearman {rho_d:.2f}); by width "
-                     + ", ".join(f"{w}: {f:.2f}" for w, f in width) + f" (Spearman {rho_w:.2f}).")
+                     + ", ".join(f"{d}: {f:.2f}" for d, f in depth) + f" ({_trend(depth)}); by width "
+                     + ", ".join(f"{w}: {f:.2f}" for w, f in width) + f" ({_trend(width)}).")
     head = by.get(("float32", 3, 256, False))
     if head:
         expected = rescaled(PAPER_DEPTH[3]["float32"], result["images"])
