@@ -1,13 +1,15 @@
-"""The ReLU'(0) counter of the Diagnostics callback, for both rules of ReLUAlpha."""
+"""The Diagnostics callback: its ReLU'(0) counter, for both rules of ReLUAlpha, and its gradient norms."""
 
 import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from dlstudy.callbacks import Diagnostics
 from dlstudy.data import DigitsDataModule
-from dlstudy.models import Classifier
-from dlstudy.nets import MLP, ReLUAlpha
+from dlstudy.data.sequences import AddingDataModule
+from dlstudy.models import Classifier, Regressor
+from dlstudy.nets import MLP, RNN, ReLUAlpha
 from tests.conftest import quick_trainer, scalars
 
 
@@ -29,3 +31,30 @@ def test_alpha_used_counts_where_relu_prime_decides_the_gradient(tmp_path, rule,
     assert s["diag/net.layers.2/preact_zero_frac"] == [1.0]
     assert s["diag/net.layers.2/alpha_used_frac"] == [used]
     assert s["diag/net.layers.2/alpha_used_count"] == [used * 32 * dm.batch_size]
+
+
+class GradNorms(Callback):
+    """The oracle: every weight gradient of every layer at the first optimizer step, as torch sees it."""
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer):
+        if trainer.global_step == 0:
+            self.grads = {n: p.grad.clone() for n, p in pl_module.named_parameters() if "weight" in n.rsplit(".", 1)[-1]}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_grad_norm_of_a_recurrent_layer_is_the_norm_of_all_its_weight_gradients(tmp_path, cell):
+    """A recurrent layer has no `.weight`, but weight_ih_l0, weight_hh_l0, ...: their joint norm is logged."""
+    torch.manual_seed(0)
+    dm = AddingDataModule(seq_len=8, num_samples=256)
+    system = Regressor(RNN(dm.input_shape, 1, num_hiddens=8, num_layers=2, cell=cell))
+    oracle = GradNorms()
+    trainer = quick_trainer(max_steps=1, limit_val_batches=0, logger=TensorBoardLogger(tmp_path, name="", version=""),
+                            callbacks=[Diagnostics(every_n_steps=1, histograms=False), oracle])
+    trainer.fit(system, datamodule=dm)
+    s = scalars(tmp_path)
+    rnn = torch.cat([g.flatten() for n, g in oracle.grads.items() if n.startswith("net.rnn.")])
+    assert len([n for n in oracle.grads if n.startswith("net.rnn.")]) == 4  # ih and hh, two layers
+    name = next(n for n, m in system.named_modules() if isinstance(m, torch.nn.RNNBase))
+    assert s[f"diag/{name}/grad_norm"] == [pytest.approx(rnn.norm().item(), rel=1e-6)]
+    head = next(n for n in oracle.grads if not n.startswith("net.rnn."))
+    assert s[f"diag/{head.rsplit('.', 1)[0]}/grad_norm"] == [pytest.approx(oracle.grads[head].norm().item(), rel=1e-6)]

@@ -8,6 +8,7 @@ alpha_used_frac and alpha_used_count (where ReLU'(0) decides the gradient, by th
 """
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import Callback
 from torch import nn
 
@@ -78,8 +79,12 @@ class Diagnostics(Callback):
     def _write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         writer, step = writer_of(trainer), trainer.global_step
         for name, module in pl_module.named_modules():
-            if isinstance(module, LAYERS) and module.weight.grad is not None:
-                writer.add_scalar(f"diag/{name}/grad_norm", module.weight.grad.norm().item(), step)
+            # a recurrent layer has several weights (weight_ih_l0, weight_hh_l0, ...): the norm of them all
+            grads = [p.grad for key, p in module.named_parameters(recurse=False)
+                     if key.startswith("weight") and p.grad is not None] if isinstance(module, LAYERS) else []
+            if grads:
+                norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+                writer.add_scalar(f"diag/{name}/grad_norm", norm.item(), step)
         for name, stats in self.stats.items():
             act = stats.pop("_act", None)
             stats.pop("_zero_in", None)
