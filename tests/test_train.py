@@ -140,3 +140,11 @@ def test_a_run_composes_its_config_once_unless_the_command_line_sets_the_mode(tr
     statuses = list(out.rglob("status.json"))
     assert len(statuses) == 1 and (statuses[0].parent == out) == (mode == "run")
     assert Hydra.get_mode is not None and Hydra.get_mode.__name__ == "get_mode"  # put back after the run
+
+
+@pytest.mark.parametrize("loop", ["callbacks.multistep=null", "callbacks.multistep.steps=16"])
+def test_log_every_n_steps_0_means_no_step_curves_under_either_loop(train, tmp_path, loop):
+    run = train("trainer.max_epochs=1", "trainer.log_every_n_steps=0", loop)
+    s = scalars(run)
+    assert "train/loss" not in s and len(s["lr-Adam"]) == 1  # the monitor's once-an-epoch point only
+    assert len(s["val/loss"]) == 1 and s["test/acc"][-1] > 0.5

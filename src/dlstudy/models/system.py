@@ -99,7 +99,7 @@ class System(L.LightningModule):
             # A float batch size: Lightning averages the ranks' sample counts in the counts' dtype, and an
             # integer mean truncates when ranks hold different counts (179 and 180 -> 179, loss off by 0.3%).
             self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, batch_size=float(len(y)), sync_dist=True)
-        elif log and (self._trainer is None or (self.global_step + 1) % self.trainer.log_every_n_steps == 0):
+        elif log and (self._trainer is None or (n := self.trainer.log_every_n_steps) and (self.global_step + 1) % n == 0):
             # Only on the steps the logger writes (Lightning's rule), as a value logged on any other step
             # would be written late; self.log costs about as much as a small net's step.
             self.log("train/loss", loss, on_step=True, prog_bar=True)
