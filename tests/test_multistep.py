@@ -8,6 +8,7 @@ import torch
 
 from dlstudy.callbacks import DivergenceGuard
 from dlstudy.data import DigitsDataModule
+from dlstudy.direct_step import DirectStep
 from dlstudy.models import Classifier
 from dlstudy.multistep import MultiStep
 from dlstudy.nets import MLP
@@ -205,4 +206,4 @@ def test_train_loss_is_written_with_the_loss_of_its_own_step(train, tmp_path):
 ])
 def test_the_group_calls_backward_and_step_itself_only_where_lightning_adds_nothing_else(settings, direct):
     trainer = L.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, **settings)
-    assert MultiStep._direct(trainer) is direct
+    assert DirectStep.applies(trainer) is direct

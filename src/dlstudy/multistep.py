@@ -18,12 +18,10 @@ import warnings
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, Checkpoint
-from lightning.pytorch.plugins.precision import Precision
-from lightning.pytorch.profilers import PassThroughProfiler
-from lightning.pytorch.strategies import SingleDeviceStrategy
 
 from dlstudy.callbacks.guards import DivergenceGuard
 from dlstudy.data.base import InMemoryDataModule
+from dlstudy.direct_step import DirectStep
 
 
 STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step", "on_before_zero_grad")
@@ -39,6 +37,7 @@ class MultiStep(Callback):
         self.k = 1  # batches per Lightning batch in this fit
         self._restore: dict = {}
         self.part = None  # the (X, y) of the step being taken inside a group, for callbacks that need it
+        self.direct = None  # a DirectStep where Lightning's wrappers would add nothing (dlstudy.direct_step)
 
     def setup(self, trainer: L.Trainer, pl_module, stage: str) -> None:
         if stage == "fit" and trainer.callbacks[0] is not self:
@@ -53,46 +52,10 @@ class MultiStep(Callback):
             # each (a profiler context, a state key), so the group's loop offers them to those that have them.
             self.step_callbacks = [cb for cb in trainer.callbacks
                                    if any(getattr(type(cb), h) is not getattr(Callback, h) for h in STEP_HOOKS)]
-            self.hooks = {h: [getattr(cb, h) for cb in trainer.callbacks if getattr(type(cb), h) is not getattr(Callback, h)]
-                          for h in STEP_HOOKS}
-            self.direct = self._direct(trainer)
+            self.direct = DirectStep(trainer, STEP_HOOKS) if DirectStep.applies(trainer) else None
             guards = [cb for cb in trainer.callbacks if isinstance(cb, DivergenceGuard)]
             self.diverged = guards[0].diverged if guards else \
                 (lambda v, first: not math.isfinite(v))  # the guard's rule: stop where Lightning's loop would
-
-    @staticmethod
-    def _direct(trainer: L.Trainer) -> bool:
-        """On one device, in 32-bit precision and without a profiler, Lightning's `manual_backward` and
-        optimizer step come down to the step hooks around `backward` and `optimizer.step()` (its strategy and
-        precision plugin add nothing else): the group then calls them itself, at ~100 µs a step less.
-        Anything else (mixed or half precision, DDP, a profiler) keeps Lightning's own path."""
-        return (type(trainer.strategy) is SingleDeviceStrategy and type(trainer.precision_plugin) is Precision
-                and isinstance(trainer.profiler, PassThroughProfiler))
-
-    def _backward_and_step(self, system, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        """What `system.manual_backward(loss)` then `optimizer.step()` (Lightning's wrapper) do in that case, in
-        their order: each hook of the callbacks that have it, then the system's; the step counted as Lightning
-        counts it. Tested bit for bit against Lightning's own loop (tests/test_multistep.py)."""
-        trainer, hooks = system.trainer, self.hooks
-        progress = trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
-        previous = system._current_fx_name  # what self.log checks inside a hook
-        system._current_fx_name = "on_before_backward"
-        for hook in hooks["on_before_backward"]:
-            hook(trainer, system, loss)
-        system.on_before_backward(loss)
-        system.backward(loss)
-        system._current_fx_name = "on_after_backward"
-        for hook in hooks["on_after_backward"]:
-            hook(trainer, system)
-        system.on_after_backward()
-        progress.increment_ready()
-        system._current_fx_name = "on_before_optimizer_step"  # Lightning calls these inside step's closure
-        for hook in hooks["on_before_optimizer_step"]:
-            hook(trainer, system, optimizer)
-        system.on_before_optimizer_step(optimizer)
-        system._current_fx_name = previous
-        optimizer.step()
-        progress.increment_completed()  # global_step + 1
 
     def _plan(self, trainer: L.Trainer, pl_module) -> int:
         """The group size K for this fit, and the Trainer's batch counts translated into groups."""
@@ -167,7 +130,7 @@ class MultiStep(Callback):
                 outputs.append(y_hat.detach())
                 opt.zero_grad()
                 if self.direct:
-                    self._backward_and_step(system, opt.optimizer, loss)
+                    self.direct(system, opt.optimizer, loss)
                 else:
                     system.manual_backward(loss)
                     opt.step()  # Lightning's wrapper: on_before_optimizer_step hooks, then global_step + 1
