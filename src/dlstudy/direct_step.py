@@ -16,14 +16,18 @@ from lightning.pytorch.profilers import PassThroughProfiler
 from lightning.pytorch.strategies import SingleDeviceStrategy
 
 
+def overrides(callback: Callback, hook: str) -> bool:
+    """Whether `callback` has its own `hook` (not Callback's no-op)."""
+    return getattr(type(callback), hook) is not getattr(Callback, hook)
+
+
 class DirectStep:
     """`step(system, optimizer, loss)`: what `system.manual_backward(loss)` then Lightning's `optimizer.step()`
     do in that case, in their order: each hook of the callbacks that have it, then the system's; the step
     counted as Lightning counts it."""
 
     def __init__(self, trainer: L.Trainer, hooks: tuple[str, ...]):
-        self.hooks = {h: [getattr(cb, h) for cb in trainer.callbacks if getattr(type(cb), h) is not getattr(Callback, h)]
-                      for h in hooks}
+        self.hooks = {h: [getattr(cb, h) for cb in trainer.callbacks if overrides(cb, h)] for h in hooks}
 
     @staticmethod
     def applies(trainer: L.Trainer) -> bool:

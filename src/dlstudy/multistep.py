@@ -21,7 +21,7 @@ from lightning.pytorch.callbacks import Callback, Checkpoint
 
 from dlstudy.callbacks.guards import DivergenceGuard
 from dlstudy.data.base import InMemoryDataModule
-from dlstudy.direct_step import DirectStep
+from dlstudy.direct_step import DirectStep, overrides
 
 
 STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_step", "on_before_zero_grad")
@@ -50,8 +50,7 @@ class MultiStep(Callback):
             pl_module.multistep = self
             # Inside a group only the per-step hooks run; Lightning calls them on every callback, at a few µs
             # each (a profiler context, a state key), so the group's loop offers them to those that have them.
-            self.step_callbacks = [cb for cb in trainer.callbacks
-                                   if any(getattr(type(cb), h) is not getattr(Callback, h) for h in STEP_HOOKS)]
+            self.step_callbacks = [cb for cb in trainer.callbacks if any(overrides(cb, h) for h in STEP_HOOKS)]
             self.direct = DirectStep(trainer, STEP_HOOKS) if DirectStep.applies(trainer) else None
             guards = [cb for cb in trainer.callbacks if isinstance(cb, DivergenceGuard)]
             self.diverged = guards[0].diverged if guards else \
@@ -144,8 +143,8 @@ class MultiStep(Callback):
             trainer.callbacks, self.part = callbacks, None  # the group's tensors are not kept past it
         # The training metrics of the steps taken, in one update that adds each step's sums in turn (as
         # Lightning's loop would, to the last bit): per step, they cost about as much as a small net's forward.
-        ys = y[:len(outputs) * B].split(B)
-        system.update_metrics("train", torch.cat(outputs), y[:len(outputs) * B], sizes=[t.numel() for t in ys])
+        taken = y[:len(outputs) * B]
+        system.update_metrics("train", torch.cat(outputs), taken, sizes=[t.numel() for t in taken.split(B)])
         losses = torch.stack(losses)  # (n,) no host sync on an accelerator
         self._write(system, first, losses)
         if batch_idx + 1 == trainer.num_training_batches or trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:

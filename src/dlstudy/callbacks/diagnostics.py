@@ -83,8 +83,7 @@ class Diagnostics(Callback):
             grads = [p.grad for key, p in module.named_parameters(recurse=False)
                      if key.startswith("weight") and p.grad is not None] if isinstance(module, LAYERS) else []
             if grads:
-                norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-                writer.add_scalar(f"diag/{name}/grad_norm", norm.item(), step)
+                writer.add_scalar(f"diag/{name}/grad_norm", torch.nn.utils.get_total_norm(grads).item(), step)
         for name, stats in self.stats.items():
             act = stats.pop("_act", None)
             stats.pop("_zero_in", None)

@@ -38,9 +38,7 @@ class Classifier(System):
         """Every step: the same accuracy and entropy as validation's, as (B, 2) columns for one cheap update."""
         return torch.stack([(y_hat.argmax(-1) == y).float(), entropy(y_hat.float().softmax(-1))], 1)
 
-    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor, sizes: list[int] | None = None) -> None:
-        if stage == "train":
-            return super().update_metrics(stage, y_hat, y, sizes)
+    def update_eval_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
         m = getattr(self, f"{stage}_metrics")
         p = y_hat.float().softmax(-1)  # (B, num_classes)
         m["acc"].update(y_hat, y)

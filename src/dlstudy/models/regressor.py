@@ -36,10 +36,8 @@ class Regressor(System):
     def train_values(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return RegressionMeans.values(self.point(y_hat).flatten(), y.flatten())  # (B*T, 4)
 
-    def update_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor, sizes: list[int] | None = None) -> None:
-        if stage == "train":
-            return super().update_metrics(stage, y_hat, y, sizes)
-        super().update_metrics(stage, self.point(y_hat).flatten(), y.flatten())  # (B*T,)
+    def update_eval_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+        super().update_eval_metrics(stage, self.point(y_hat).flatten(), y.flatten())  # (B*T,)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         X = batch[0] if isinstance(batch, (list, tuple)) else batch

@@ -74,7 +74,11 @@ class System(L.LightningModule):
         if stage == "train":
             self.train_metrics["means"].update(self.train_values(y_hat, y), sizes)
         else:
-            getattr(self, f"{stage}_metrics").update(y_hat, y)
+            self.update_eval_metrics(stage, y_hat, y)
+
+    def update_eval_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
+        """Validation's or test's metrics, on one batch."""
+        getattr(self, f"{stage}_metrics").update(y_hat, y)
 
     def _log_epoch_metrics(self, stage: str) -> None:
         metrics = getattr(self, f"{stage}_metrics")
