@@ -71,6 +71,8 @@ def test_which_runs_can_resume(tmp_path):
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         assert not resumable(make_run(tmp_path, "alive", [], status="running", pid=alive.pid)), "still running"
+        time.sleep(0.2)
+        assert alive.poll() is None, "asking whether a process lives sends it no signal"
     finally:
         alive.kill()
         alive.wait()
@@ -98,6 +100,16 @@ def test_resume_args_become_the_runs_own_overrides_in_its_own_folder(tmp_path):
     quoted = "'" + str(run.resolve()).replace("'", "\\'") + "'"
     assert resume_args([f"resume={run}"]) == ["loss=square", f"hydra.run.dir={quoted}",
                                              "hydra.output_subdir=.hydra/resumed-2", f"resume={quoted}"]
+
+
+@pytest.mark.parametrize("name", ["it's", "back\\slash", "ends\\", "both\\'s"])
+def test_a_resumed_folder_reaches_hydra_unchanged(tmp_path, name):
+    """Whatever the folder's name, Hydra's own parser reads the override back as the folder's path."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    run = make_run(tmp_path, name, ["loss=square"])
+    parsed = OverridesParser.create().parse_overrides(resume_args([f"resume={run}"]))
+    assert [o.value() for o in parsed if o.key_or_group in ("hydra.run.dir", "resume")] == [str(run.resolve())] * 2
 
 
 def test_resume_auto(tmp_path):

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import yaml
+from hydra.core.override_parser.types import Quote, QuotedString
 
 STATUS_FILE = "status.json"
 FINAL = ("finished", "diverged", "failed")  # a run in any other state ("running", "interrupted") can resume
@@ -71,7 +72,8 @@ def newest_resumable(runs_root: Path, overrides: list[str]) -> Path | None:
 
 
 def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """`value` as a quoted override value that Hydra's parser reads back unchanged."""
+    return QuotedString(text=value, quote=Quote.single).with_quotes()
 
 
 def resume_args(args: list[str], runs_root: Path = Path("outputs/runs")) -> list[str]:
