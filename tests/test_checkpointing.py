@@ -1,7 +1,10 @@
 """Checkpoints: written atomically, read back with weights_only=True, and every bad one a clear error."""
 
+import argparse
 import errno
 import os
+import pickle
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,7 +71,7 @@ def test_a_write_dying_part_way_keeps_the_old_checkpoint_and_leaves_no_temp_file
 def test_a_save_that_cannot_pickle_leaves_no_temp_file(tmp_path):
     path = tmp_path / "last.ckpt"
     AtomicCheckpointIO().save_checkpoint({"step": 1}, path)
-    with pytest.raises(Exception):
+    with pytest.raises((AttributeError, pickle.PicklingError), match="pickle"):  # that error, not the clean-up's
         AtomicCheckpointIO().save_checkpoint({"step": 2, "bad": lambda: None}, path)
     assert torch.load(path, weights_only=True) == {"step": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
@@ -80,15 +83,21 @@ def test_loading_names_every_bad_file(tmp_path):
     truncated.write_bytes(truncated.read_bytes()[:40])
     foreign = tmp_path / "foreign.ckpt"
     torch.save({"state_dict": {}, "epoch": 1}, foreign)  # a Lightning checkpoint of another project
+    code = tmp_path / "code.ckpt"  # it would run code on loading: weights_only refuses it
+    torch.save({KEY: {}, "state_dict": {}, "hook": argparse.Namespace(x=1)}, code)
     tensor = tmp_path / "tensor.ckpt"
     torch.save(torch.zeros(2), tensor)
     for path, message in ((tmp_path / "missing.ckpt", f"ckpt_path: no such file: {tmp_path / 'missing.ckpt'}"),
                           (truncated, f"ckpt_path: cannot read {truncated} as a checkpoint ("),
+                          (code, f"ckpt_path: cannot read {code} as a checkpoint (UnpicklingError: WeightsUnpickler "
+                                "error: Unsupported global: GLOBAL argparse.Namespace was not an allowed global by default)"),
                           (foreign, f"ckpt_path: {foreign} is not a dlstudy checkpoint (it has no run config)"),
                           (tensor, f"ckpt_path: {tensor} is not a dlstudy checkpoint")):
         with pytest.raises(ValueError) as e:
             load_checkpoint(str(path))
         assert str(e.value).startswith(message) and "\n" not in str(e.value)
+        if path == truncated:
+            assert re.search(r"as a checkpoint \(\w+: \S.*\)$", str(e.value)), "torch's reason, in one line"
         assert e.value.__context__ is None or e.value.__suppress_context__, "no chained traceback"
 
 

@@ -30,10 +30,17 @@ def load_checkpoint(path: str) -> dict:
     except FileNotFoundError:
         raise ValueError(f"ckpt_path: no such file: {path}") from None
     except Exception as e:  # torch raises several types for a damaged zip
-        raise ValueError(f"ckpt_path: cannot read {path} as a checkpoint ({type(e).__name__}: {e})") from None
+        raise ValueError(f"ckpt_path: cannot read {path} as a checkpoint ({type(e).__name__}: {_reason(e)})") from None
     if not isinstance(ckpt, dict) or KEY not in ckpt or "state_dict" not in ckpt:
         raise ValueError(f"ckpt_path: {path} is not a dlstudy checkpoint (it has no run config)")
     return ckpt
+
+
+def _reason(e: Exception) -> str:
+    """The line of torch's (often many-line) error that says what is wrong with the file."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    unpickler = [line for line in lines if line.startswith("WeightsUnpickler error:")]  # an object weights_only refuses
+    return (unpickler or lines or [""])[0].split(". Please use")[0]
 
 
 def load_weights(module: torch.nn.Module, ckpt: dict) -> None:
