@@ -147,3 +147,33 @@ def test_a_parameter_overrides_by_its_plain_name(tmp_path):
                         output_dir=tmp_path)
     dm, _ = build(cfg)
     assert dm.batch_size == 32
+
+
+def _same_behaviour_cases():
+    for group in ("init", "loss"):
+        for path in sorted((CONF / group).glob("*.yaml")):
+            cfg = yaml.safe_load(path.read_text())
+            chosen = {k for k, v in cfg.items() if k not in HYDRA_KEYS and not str(v).startswith("${")}  # not wiring
+            if str(cfg.get("_target_", "")).startswith("dlstudy.") and chosen:
+                yield pytest.param(group, cfg, id=f"{group}/{path.name}")
+
+
+@pytest.mark.parametrize("group, cfg", list(_same_behaviour_cases()))
+def test_a_target_called_bare_does_what_its_config_does(group, cfg):
+    """Not only the same names and values: the Python default in use gives the config's result."""
+    import torch
+    from torch import nn
+
+    target = get_object(cfg["_target_"])
+    given = {k: v for k, v in cfg.items() if k not in HYDRA_KEYS and not str(v).startswith("${")}
+    if group == "init":
+        def weights(**kwargs):
+            torch.manual_seed(0)
+            layer = nn.Linear(20, 30)
+            target(layer, **kwargs)
+            return layer.weight
+        assert torch.equal(weights(), weights(**given))
+    else:
+        torch.manual_seed(0)
+        logits, y = torch.randn(8, 5), torch.randint(0, 5, (8,))
+        assert torch.equal(target()(logits, y), target(**given)(logits, y))

@@ -36,3 +36,12 @@ def test_hard_targets_have_zero_entropy_and_kl_is_nonnegative():
     log_q = torch.randn(5, 5).log_softmax(-1)
     assert torch.all(kl_divergence(p, log_q) >= 0)
     torch.testing.assert_close(kl_divergence(p, log_q), cross_entropy(p, log_q))
+
+
+def test_every_quantity_sums_over_the_last_axis_only():
+    """A (2, 3, 4) batch of distributions gives a (2, 3) batch of values, each its own row's."""
+    torch.manual_seed(0)
+    p, log_q = torch.randn(2, 3, 4).softmax(-1), torch.randn(2, 3, 4).log_softmax(-1)
+    for f, args in ((entropy, (p,)), (cross_entropy, (p, log_q)), (kl_divergence, (p, log_q))):
+        rows = torch.stack([f(*(a[i, j] for a in args)) for i in range(2) for j in range(3)]).reshape(2, 3)
+        torch.testing.assert_close(f(*args), rows)

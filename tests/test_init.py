@@ -25,6 +25,7 @@ def layer():
     (lambda m: init.uniform(m, a=0.3), 0.3 / math.sqrt(3)),
     (lambda m: init.kaiming_normal(m, nonlinearity="tanh"), (5 / 3) / math.sqrt(FAN_IN)),
     (lambda m: init.kaiming_normal(m, nonlinearity="identity"), 1 / math.sqrt(FAN_IN)),
+    (lambda m: init.kaiming_uniform(m, nonlinearity="tanh"), (5 / 3) / math.sqrt(FAN_IN)),
 ])
 def test_scheme_statistics(scheme, std):
     m = layer()

@@ -54,3 +54,33 @@ def test_groups_leave_the_seed_out_and_compare_with_a_reference():
     assert groups[1].diff == pytest.approx(-0.1)
     assert groups[1].p == pytest.approx(sps.ttest_ind([0.80, 0.82, 0.81], [0.90, 0.91, 0.92], equal_var=False).pvalue)
     assert math.isnan(groups[0].p)
+
+
+def test_how_a_summary_reads():
+    assert str(describe([])) == "n=0"
+    assert str(describe([0.25])) == "0.25 (n=1)"
+    assert str(describe([1, 2, 3, 4, 5])) == "3 ± 1.6 [1.037, 4.963] (n=5)"
+    assert str(describe([1, 3])) == "2 ± 1.4 [-10.71, 14.71] (n=2)"
+
+
+def test_what_is_unknown_is_nan_not_none():
+    for summary in (describe([]), describe([0.5])):
+        unknown = [summary.std, summary.lo, summary.hi] + ([summary.mean] if summary.n == 0 else [])
+        assert all(isinstance(v, float) and math.isnan(v) for v in unknown)
+
+
+def test_welch_needs_two_values_on_each_side():
+    assert math.isnan(welch_p([1.0, 2.0], [1.0])) and math.isnan(welch_p([1.0], [1.0, 2.0]))
+    assert math.isnan(welch_p([1.0], [2.0, 2.0])), "one value has no spread to compare, even against a constant"
+    a, b = [2.0, 2.0, 2.0], [3.0, 4.0, 5.0]  # one side without spread: still Welch's test
+    assert welch_p(a, b) == pytest.approx(sps.ttest_ind(a, b, equal_var=False).pvalue)
+    assert 0 < welch_p(a, b) < 1
+
+
+def test_significant_means_strictly_below_alpha():
+    assert significant(0.05) is False and significant(0.0499) is True and significant(0.1, alpha=0.1) is False
+
+
+def test_a_run_without_a_key_groups_under_the_empty_value():
+    groups = group_runs([{"loss": "ce", "acc": 0.9}, {"acc": 0.8}], ["loss"], ["acc"])
+    assert [g.settings for g in groups] == [{"loss": "ce"}, {"loss": ""}]
