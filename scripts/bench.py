@@ -39,7 +39,7 @@ from dlstudy import PROJECT_ROOT
 from dlstudy.data.idx import read_idx, write_mnist
 from dlstudy.data.mnist import MNISTDataModule
 from dlstudy.nets import CNN, MLP
-from dlstudy.reports.docs import write_block
+from dlstudy.docblocks import write_block
 
 MEAN, STD = MNISTDataModule.mean, MNISTDataModule.std
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dlstudy.reports.docs import write_block
+from dlstudy.docblocks import write_block
 from dlstudy.runs import read_status
 from dlstudy.stats import describe
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from dlstudy.reports.docs import write_block
+from dlstudy.docblocks import write_block
 from dlstudy.runs import read_status
 from dlstudy.stats import describe
 

@@ -19,7 +19,7 @@ from lightning.pytorch.callbacks import Callback
 from dlstudy import PROJECT_ROOT
 from dlstudy.build import build, build_trainer, compose_train
 from dlstudy.data.idx import read_idx, write_mnist
-from dlstudy.reports.docs import write_block
+from dlstudy.docblocks import write_block
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from dlstudy.reports.conv_vs_mlp import report as conv_report
-from dlstudy.reports.rnn_memory import report as rnn_report
+from dlstudy.studies.conv_vs_mlp import report as conv_report
+from dlstudy.studies.rnn_memory import report as rnn_report
 from tests.conftest import cli, scalars
 
 
@@ -11,7 +11,7 @@ from tests.conftest import cli, scalars
 def test_a_one_pixel_shift_costs_the_cnn_less_than_the_matched_mlp(train, tmp_path):
     """Digits (8x8), 4 channels, seed 0: the MLP of the same size is as accurate unshifted, but loses more
     accuracy when the test images move by one pixel (docs/studies.md, conv_vs_mlp, has all seeds)."""
-    sweep = train("-m", "experiment=conv_vs_mlp", "hydra.launcher.n_jobs=1", "arch=cnn,mlp", "size=4", "seed=0",
+    sweep = train("-m", "experiment=conv_vs_mlp", "arch=cnn,mlp", "size=4", "seed=0",
                   "trainer.max_epochs=15", "+callbacks.shifted_test.shifts=[1]", run_dir=tmp_path / "sweep")
     cnn, mlp = (scalars(next(sweep.glob(f"*arch={a}*"))) for a in ("cnn", "mlp"))
     assert abs(cnn["cost/params"][0] - mlp["cost/params"][0]) <= (64 + 1 + 10) / 2, "matched parameter counts"
@@ -25,7 +25,7 @@ def test_a_one_pixel_shift_costs_the_cnn_less_than_the_matched_mlp(train, tmp_pa
 def test_lstm_solves_adding_while_the_plain_rnn_loses_the_early_gradient(train, tmp_path):
     """T = 20, 440 steps: the LSTM gets below MSE 0.01; the tanh RNN does not, and after training the gradient
     reaching its first step is decades smaller than the LSTM's (relative to the last step)."""
-    sweep = train("-m", "experiment=rnn_memory", "hydra.launcher.n_jobs=1", "data.seq_len=20", "model.net.cell=rnn,lstm",
+    sweep = train("-m", "experiment=rnn_memory", "data.seq_len=20", "model.net.cell=rnn,lstm",
                   "seed=0", "trainer.max_epochs=4", run_dir=tmp_path / "sweep")
     rnn, lstm = (scalars(next(sweep.glob(f"*cell={c}*"))) for c in ("rnn", "lstm"))
     print(rnn["test/mse"], lstm["test/mse"], rnn["seqgrad/log10_ratio"], lstm["seqgrad/log10_ratio"])

@@ -6,7 +6,7 @@ import pytest
 
 from dlstudy.resolvers import PROJECT_ROOT
 from dlstudy.studies import STUDIES
-from dlstudy.reports.docs import replace_block
+from dlstudy.docblocks import replace_block
 from dlstudy.studies.runner import command, load, main
 
 
@@ -36,7 +36,15 @@ def test_the_default_command_sweeps_the_experiment_into_the_study_folder(tmp_pat
                                                                  f"hydra.sweep.dir={tmp_path / 'lr_stability'}"]
 
 
+def test_a_sweep_runs_one_run_at_a_time_or_several_in_worker_processes(tmp_path):
+    study = next(s for s in STUDIES if s.name == "entropy_kl")
+    assert "hydra/launcher=basic" in command(study, tmp_path, jobs=1)
+    parallel = command(study, tmp_path, jobs=2)
+    assert "hydra/launcher=joblib" in parallel and "hydra.launcher.n_jobs=2" in parallel
+
+
 @pytest.mark.parametrize("args, message", [(["nope"], "unknown study nope; the studies are: lr_stability"),
+                                           (["--jobs", "0"], "--jobs must be >= 1, got 0"),
                                            (["lr_stability"], "no '<!-- results:lr_stability -->'")])
 def test_bad_input_is_one_line_before_anything_runs(tmp_path, capsys, args, message):
     doc = tmp_path / "studies.md"
@@ -45,3 +53,17 @@ def test_bad_input_is_one_line_before_anything_runs(tmp_path, capsys, args, mess
         main([*args, "--doc", str(doc), "--out", str(tmp_path / "out")])
     assert e.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "out").exists() and doc.read_text() == "# nothing to rewrite\n"
+
+
+def test_the_wall_time_says_how_many_runs_shared_the_machine(tmp_path):
+    import json
+
+    from dlstudy.studies.report import RUN_FILE, wall_time
+
+    run = {"wall_s": 12.4, "jobs": 6, "machine": "m", "load": [0.5, 1.0, 2], "date": "2026-11-28"}
+    (tmp_path / RUN_FILE).write_text(json.dumps({**run, "at_once": 2}))
+    assert wall_time(tmp_path).startswith("Wall time: 12 s for 6 runs, 2 at a time (m; load average 0.5 ")
+    (tmp_path / RUN_FILE).write_text(json.dumps({**run, "at_once": 1}))
+    assert wall_time(tmp_path).startswith("Wall time: 12 s for 6 runs, one at a time (m;")
+    (tmp_path / RUN_FILE).write_text(json.dumps(run))  # written before the runner recorded it
+    assert wall_time(tmp_path).startswith("Wall time: 12 s for 6 runs (m;")

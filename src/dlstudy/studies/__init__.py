@@ -29,7 +29,7 @@ STUDIES = [
     Study("relu_prime", "dlstudy.studies.relu_prime:report", after="dlstudy.studies.relu_prime:section3"),
     Study("init_depth", "dlstudy.studies.init_depth:report"),
     Study("entropy_kl", "dlstudy.studies.entropy_kl:report"),
-    Study("conv_vs_mlp", "dlstudy.reports.conv_vs_mlp:study_report", overrides="dlstudy.studies.data:conv_vs_mlp"),
-    Study("rnn_memory", "dlstudy.reports.rnn_memory:study_report"),
-    Study("rnn_clipping", "dlstudy.reports.rnn_memory:clipping_study_report"),
+    Study("conv_vs_mlp", "dlstudy.studies.conv_vs_mlp:study_report", overrides="dlstudy.studies.data:conv_vs_mlp"),
+    Study("rnn_memory", "dlstudy.studies.rnn_memory:study_report"),
+    Study("rnn_clipping", "dlstudy.studies.rnn_memory:clipping_study_report"),
 ]

@@ -19,13 +19,13 @@ def claims(s: Sweep) -> list[Claim]:
         shrink, kl = g.summaries[SHRINK], g.summaries["train/kl"]
         out.append(Claim(f"{g.settings['loss']}: training drives the training-set KL towards 0 (below a tenth of "
                          "its first-epoch value)", "CE = H + KL, and only KL depends on the net (Cover & Thomas §2.3)",
-                         f"train KL at the end {ci(kl)}; last / first epoch {ci(shrink, 2)}", shrink.hi < 0.1))
+                         f"train KL at the end {ci(kl)}; last / first epoch {ci(shrink, '.2g')}", shrink.hi < 0.1))
     smooth = group(s, loss="label_smoothing")
     h = smooth.values("train/target_entropy")
     out.append(Claim("the entropy floor of smoothed targets stays: H(p) = 0.5003 nats whatever training does",
                      f"H(p) = −0.91 ln 0.91 − 9 × 0.01 ln 0.01 = {FLOOR:.4f} (K = 10, ε = 0.1)",
-                     f"train H(p) at the end {ci(smooth.summaries['train/target_entropy'], 4)}; train CE "
-                     f"{ci(smooth.summaries['train/cross_entropy'], 4)}",
+                     f"train H(p) at the end {ci(smooth.summaries['train/target_entropy'], '.4g')}; train CE "
+                     f"{ci(smooth.summaries['train/cross_entropy'], '.4g')}",
                      all(abs(v - FLOOR) < 1e-4 for v in h) and len(h) > 0))
     for g in s.groups:
         p = welch_p(g.values("val/kl"), g.values("train/kl"))

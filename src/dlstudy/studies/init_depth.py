@@ -36,7 +36,7 @@ def claims(s: Sweep) -> list[Claim]:
         Claim("why: with He init the activation scale survives 29 ReLU layers; with Xavier it shrinks by "
               "about 2 per layer pair (variance halved at each ReLU)",
               "He et al. 2015, §2.2: Var gains 2/fan_in × fan_in/2 = 1 per layer; Xavier's 1/fan_in loses 1/2",
-              f"std last/first hidden layer at init: kaiming_normal {ci(r_he, 2)}; xavier_normal {ci(r_xavier, 2)}",
+              f"std last/first hidden layer at init: kaiming_normal {ci(r_he, '.2g')}; xavier_normal {ci(r_xavier, '.2g')}",
               0.5 <= r_he.mean <= 2 and r_xavier.mean < 1e-3),
         Claim("zeros never break the symmetry: chance accuracy", "Goodfellow et al., *Deep Learning*, §8.4",
               f"zeros: {ci(zeros.summaries[METRIC])}", zeros.summaries[METRIC].mean < 2 * CHANCE),

@@ -26,7 +26,7 @@ def claims(s: Sweep) -> list[Claim]:
         Claim("every step size below 2/λ_max converges to the least-squares solution",
               "η < 2/λ_max (Goodfellow et al., *Deep Learning*, §4.3)",
               f"{finished} of {len(below)} runs finished; distance to least squares at "
-              f"{near[0].settings['lr_factor']} × the limit: {ci(near[0].summaries[METRIC], 2)}",
+              f"{near[0].settings['lr_factor']} × the limit: {ci(near[0].summaries[METRIC], '.2g')}",
               finished == len(below) > 0),
         Claim("every step size above it diverges", "the same condition: the boundary is at factor 1",
               f"{diverged} of {len(above)} runs diverged (training loss above 10 × its first value)",

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from dlstudy.plots import metric_figure
 from dlstudy.stats import Group, Summary, describe, significant
-from dlstudy.summarize import Sweep, label
+from dlstudy.runs import read_status
+from dlstudy.summarize import Sweep, job_rows, label
 
 RUN_FILE = "study.json"  # written by the runner into the sweep folder: wall time and machine
 
@@ -23,13 +24,14 @@ class Claim:
     reproduced: bool
 
 
-def ci(d: Summary, digits: int = 3) -> str:
-    """`mean [lo, hi] (n)` with the 95% Student-t interval; the bare value when there is one run."""
+def ci(d: Summary, spec: str = ".3g") -> str:
+    """`mean [lo, hi] (n)` with the 95% Student-t interval, each number formatted by `spec`; the bare value
+    when there is one run."""
     if d.n == 0:
         return "—"
     if d.n == 1 or math.isnan(d.lo):
-        return f"{d.mean:.{digits}g} (n=1)"
-    return f"{d.mean:.{digits}g} [{d.lo:.{digits}g}, {d.hi:.{digits}g}] (n={d.n})"
+        return f"{d.mean:{spec}} (n=1)"
+    return f"{d.mean:{spec}} [{d.lo:{spec}}, {d.hi:{spec}}] (n={d.n})"
 
 
 def derive(s: Sweep, name: str, of_job) -> None:
@@ -95,9 +97,41 @@ def wall_time(sweep: Path) -> str:
     else:
         shared = f"load average {load[0]:.1f} at the start and {load[1]:.1f} at the end on {load[2]} cores" + (
             ": other work shared the machine, so the time is an upper bound" if max(load[:2]) > load[2] + 0.5 else "")
-    return (f"Wall time: {run['wall_s']:.0f} s for {run['jobs']} runs ({run['machine']}; {shared}). "
+    at_once = f", {run['at_once']} at a time" if run.get("at_once", 1) > 1 else ", one at a time" if "at_once" in run else ""
+    return (f"Wall time: {run['wall_s']:.0f} s for {run['jobs']} runs{at_once} ({run['machine']}; {shared}). "
             f"Run on {run['date']}.")
 
 
 def block(claims: list[Claim], *parts: str) -> str:
     return "\n\n".join([claims_table(claims), *parts])
+
+
+def sweep_jobs(sweep: Path) -> list[dict]:
+    """The sweep's jobs as dlstudy-summarize reads them: params, status and scalar series."""
+    jobs = job_rows(sweep)
+    if not jobs:
+        raise ValueError(f"{sweep} is not a sweep folder (no job folders with .hydra/ inside)")
+    return jobs
+
+
+def wall_seconds(sweep: Path) -> float:
+    """The sweep's wall time: as `make studies` measured it around the command where it ran the sweep, else
+    from the first job folder's creation to the last status written."""
+    try:
+        return float(json.loads((sweep / RUN_FILE).read_text())["wall_s"])
+    except (OSError, ValueError, KeyError):
+        pass
+    starts = [p.stat().st_mtime for p in sweep.glob("*/.hydra/config.yaml")]
+    ends = [(p.parent / "status.json").stat().st_mtime for p in sweep.glob("*/.hydra")
+            if (p.parent / "status.json").exists() and read_status(p.parent)["status"] != "running"]
+    return max(ends) - min(starts) if starts and ends else float("nan")
+
+
+def last_of(job: dict, tag: str, default: float = float("nan")) -> float:
+    points = job["series"].get(tag)
+    return points[-1][1] if points else default
+
+
+def first_of(job: dict, tag: str, default: float = float("nan")) -> float:
+    points = job["series"].get(tag)
+    return points[0][1] if points else default

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from dlstudy.reports.docs import replace_block
+from dlstudy.docblocks import replace_block
 from dlstudy.resolvers import PROJECT_ROOT
 from dlstudy.studies import STUDIES, Study
 from dlstudy.studies.report import RUN_FILE
@@ -28,19 +28,25 @@ def load(path: str):
     return getattr(importlib.import_module(module), name)
 
 
-def command(study: Study, sweep: Path) -> list[str]:
+def launcher(jobs: int) -> list[str]:
+    """Run a sweep's jobs one after another in one process, or `jobs` at a time in joblib's worker processes,
+    each with its share of the cores (dlstudy.train.pin_threads): small nets use one core well, not two."""
+    return ["hydra/launcher=basic"] if jobs == 1 else ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={jobs}"]
+
+
+def command(study: Study, sweep: Path, jobs: int = 1) -> list[str]:
     if study.command:
         return [part.replace("{sweep}", str(sweep)) for part in study.command]
     extra = load(study.overrides)() if isinstance(study.overrides, str) else list(study.overrides)
     exe = str(Path(sys.executable).with_name("dlstudy-train"))
-    return [exe, "-m", f"experiment={study.name}", f"hydra.sweep.dir={sweep}", *QUIET, *extra]
+    return [exe, "-m", f"experiment={study.name}", f"hydra.sweep.dir={sweep}", *launcher(jobs), *QUIET, *extra]
 
 
-def run(study: Study, sweep: Path) -> None:
+def run(study: Study, sweep: Path, jobs: int = 1) -> None:
     """Run the study's sweep afresh in `sweep`, recording its wall time and the machine beside the jobs."""
     if sweep.exists():
         shutil.rmtree(sweep)
-    cmd = command(study, sweep)
+    cmd = command(study, sweep, jobs)
     print(f"[{study.name}] {' '.join(cmd[1:])}", flush=True)
     start, load_start = time.perf_counter(), os.getloadavg()[0]
     subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
@@ -48,21 +54,26 @@ def run(study: Study, sweep: Path) -> None:
         load(study.after)(sweep)
     wall = time.perf_counter() - start
     machine = f"{platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}"
-    jobs = len(list(sweep.glob("*/.hydra")))
-    (sweep / RUN_FILE).write_text(json.dumps({"wall_s": wall, "jobs": jobs, "machine": machine,
+    runs = len(list(sweep.glob("*/.hydra")))
+    (sweep / RUN_FILE).write_text(json.dumps({"wall_s": wall, "jobs": runs, "at_once": 1 if study.command else jobs,
+                                              "machine": machine,
                                               "load": [load_start, os.getloadavg()[0], os.cpu_count()],
                                               "date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}))
-    print(f"[{study.name}] {jobs} runs in {wall:.0f} s", flush=True)
+    print(f"[{study.name}] {runs} runs in {wall:.0f} s", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     names = [s.name for s in STUDIES]
     parser = argparse.ArgumentParser(prog="make studies", description=__doc__)
     parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"default: all of {', '.join(names)}")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="a sweep's runs at a time, each on its share of the cores (default: one per core)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the blocks from the existing sweeps")
     parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "studies.md")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "outputs" / "studies")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     unknown = [n for n in args.studies if n not in names]
     if unknown:
         parser.error(f"unknown study {', '.join(unknown)}; the studies are: {', '.join(names)}")
@@ -76,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     for study in chosen:
         sweep = args.out / study.name
         if not args.report_only:
-            run(study, sweep)
+            run(study, sweep, args.jobs)
         elif not sweep.is_dir():
             parser.error(f"--report-only: {sweep} does not exist; run the study first")
         text = replace_block(args.doc.read_text(), study.name, load(study.report)(sweep, args.doc.parent / "studies"))

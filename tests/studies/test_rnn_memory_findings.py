@@ -2,7 +2,7 @@
 
 import pytest
 
-from dlstudy.reports.rnn_memory import findings
+from dlstudy.studies.rnn_memory import findings
 
 
 def row(cell: str, solved: int, n: int = 3, T: int = 100) -> dict:

@@ -1,15 +1,15 @@
 """rnn_memory report: test MSE on the adding problem by sequence length and cell, the gradient reaching the
 first step, and (optionally) the plain RNN with and without gradient clipping.
 
-    python -m dlstudy.reports rnn_memory <rnn_memory sweep> [<rnn_clipping sweep>] [--doc docs/studies.md]
+    make studies ARGS="rnn_memory rnn_clipping"        (or ARGS="--report-only ..." for the last sweeps)
 """
 
 import math
 from pathlib import Path
 
 from dlstudy.data.sequences import AddingDataModule
-from dlstudy.reports.docs import first, last, sweep_jobs, wall_seconds
-from dlstudy.reports.seeds import interval, welch_p
+from dlstudy.stats import describe, welch_p
+from dlstudy.studies.report import ci, first_of, last_of, sweep_jobs, wall_seconds
 
 SOLVED = 0.01  # test MSE below this: the task is solved (Le et al. 2015 call < 0.01 the baseline's beating)
 CELLS = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -27,10 +27,10 @@ def memory_rows(jobs: list[dict]) -> list[dict]:
     rows = []
     groups = by_setting(jobs, "data.seq_len", "model.net.cell")
     for (T, cell), group in sorted(groups.items(), key=lambda kv: (int(kv[0][0]), list(CELLS).index(kv[0][1]))):
-        mse = [last(j, "test/mse") for j in group]
+        mse = [last_of(j, "test/mse") for j in group]
         rows.append({"T": int(T), "cell": cell, "mse": mse, "solved": sum(m < SOLVED for m in mse),
-                     "n": len(group), "ratio_init": [first(j, "seqgrad/log10_ratio") for j in group],
-                     "ratio_end": [last(j, "seqgrad/log10_ratio") for j in group]})
+                     "n": len(group), "ratio_init": [first_of(j, "seqgrad/log10_ratio") for j in group],
+                     "ratio_end": [last_of(j, "seqgrad/log10_ratio") for j in group]})
     return rows
 
 
@@ -41,8 +41,8 @@ def memory_table(rows: list[dict]) -> str:
     plain = {r["T"]: r["mse"] for r in rows if r["cell"] == "rnn"}
     for r in rows:
         p = welch_p(r["mse"], plain.get(r["T"], [])) if r["cell"] != "rnn" else math.nan
-        lines.append(f"| {r['T']} | {CELLS[r['cell']]} | {interval(r['mse']).fmt('.2g')} | {r['solved']}/{r['n']} | "
-                     f"{interval(r['ratio_init']).fmt('.2f')} | {interval(r['ratio_end']).fmt('.2f')} | "
+        lines.append(f"| {r['T']} | {CELLS[r['cell']]} | {ci(describe(r['mse']), '.2g')} | {r['solved']}/{r['n']} | "
+                     f"{ci(describe(r['ratio_init']), '.2f')} | {ci(describe(r['ratio_end']), '.2f')} | "
                      f"{'' if math.isnan(p) else f'{p:.2g}'} |")
     return "\n".join(lines)
 
@@ -66,9 +66,9 @@ def findings(rows: list[dict]) -> str:
     verdict = ("reproduced" if plain_fails and len(solving) == len(gated) else
                "partly reproduced" if plain_fails and solving else "not reproduced")
     per_cell = "; ".join(f"{CELLS[c]} {at[c]['solved']}/{at[c]['n']} seeds solved, test MSE "
-                         f"{interval(at[c]['mse']).mean:.2g}" for c in ("rnn", *gated))
-    init = interval(rnn["ratio_init"]).mean - interval(lstm["ratio_init"]).mean
-    end = interval(rnn["ratio_end"]).mean - interval(lstm["ratio_end"]).mean
+                         f"{describe(at[c]['mse']).mean:.2g}" for c in ("rnn", *gated))
+    init = describe(rnn["ratio_init"]).mean - describe(lstm["ratio_init"]).mean
+    end = describe(rnn["ratio_end"]).mean - describe(lstm["ratio_end"]).mean
     return (f"Claim: a gated cell learns the long dependency, the plain tanh RNN does not. At T = {longest}: "
             f"{per_cell}: {verdict} (every seed of every gated cell must solve it, and not every seed of the tanh "
             f"RNN). The gradient reaching the first step: at initialisation the tanh RNN's ratio is {init:+.1f} "
@@ -82,7 +82,7 @@ def clipping_rows(jobs: list[dict]) -> list[dict]:
         rows.append({"clip": clip, "n": len(group),
                      "max_norm": [math.log10(max(v for _, v in j["series"].get("grad/max_norm", [(0, math.nan)])))
                                   for j in group],
-                     "mse": [last(j, "test/mse") for j in group],
+                     "mse": [last_of(j, "test/mse") for j in group],
                      "diverged": sum(j["status"] == "diverged" for j in group)})
     return rows
 
@@ -92,7 +92,7 @@ def clipping_table(rows: list[dict]) -> str:
              "| --- | --- | --- | --- |"]
     for r in rows:
         clip = "off" if r["clip"] in (None, "null", "0", "0.0") else f"norm ≤ {r['clip']}"
-        lines.append(f"| {clip} | {interval(r['max_norm']).fmt('.2f')} | {interval(r['mse']).fmt('.2g')} | "
+        lines.append(f"| {clip} | {ci(describe(r['max_norm']), '.2f')} | {ci(describe(r['mse']), '.2g')} | "
                      f"{r['diverged']}/{r['n']} |")
     return "\n".join(lines)
 
@@ -109,7 +109,6 @@ def report(sweep: Path, clipping: Path | None = None) -> str:
                     f"{clipping_table(clipping_rows(sweep_jobs(clipping)))}\n\n"
                     f"Whole sweep: {wall_seconds(clipping):.0f} s wall.")
     return "\n".join(text) + "\n"
-
 
 
 def study_report(sweep: Path, figures: Path) -> str:

@@ -5,8 +5,9 @@ import math
 import pytest
 
 from dlstudy.relu_prime import proportion
-from dlstudy.relu_prime_report import (main, rescaled, section, section3_findings, training_findings,
-                                       training_table, write_block)
+from dlstudy.studies.relu_prime import main, section, write_block
+from dlstudy.studies.relu_prime_section3 import rescaled, section3_findings
+from dlstudy.studies.relu_prime_training import training_findings, training_table
 
 
 def row(precision, depth, width, bn, firsts):
@@ -98,7 +99,7 @@ def test_cli_writes_the_block_and_the_figure(tmp_path):
 def test_the_papers_rule_not_relu_prime_itself_moves_training(train, tmp_path):
     """The section's training conclusion on a few float16 steps with batch norm, through the real sweep and report:
     alpha = 1 under the paper's rule changes the training loss more than alpha = 1 under the chain rule."""
-    from dlstudy.relu_prime_report import training_groups
+    from dlstudy.studies.relu_prime_training import training_groups
 
     sweep = train("-m", "experiment=relu_prime", "seed=0", "model.net.batch_norm=true", "trainer.max_epochs=1",
                   "+trainer.limit_train_batches=5", "trainer.log_every_n_steps=1", run_dir=tmp_path / "sweep")

@@ -1,14 +1,14 @@
 """conv_vs_mlp report: a CNN and an MLP of matched parameter counts, on test images as they are and shifted.
 
-    python -m dlstudy.reports conv_vs_mlp <conv_vs_mlp sweep> [--doc docs/studies.md]
+    make studies ARGS=conv_vs_mlp        (or ARGS="--report-only conv_vs_mlp" for the last sweep)
 """
 
 import statistics
 from pathlib import Path
 
-from dlstudy.reports.docs import first, last, sweep_jobs, wall_seconds
-from dlstudy.reports.rnn_memory import by_setting
-from dlstudy.reports.seeds import interval, welch_p
+from dlstudy.studies.rnn_memory import by_setting
+from dlstudy.stats import describe, welch_p
+from dlstudy.studies.report import ci, first_of, last_of, sweep_jobs, wall_seconds
 
 NETS = {"cnn": "CNN", "mlp": "MLP"}
 
@@ -23,9 +23,9 @@ def rows_of(jobs: list[dict]) -> list[dict]:
     shifts = shifts_of(jobs)
     rows = []
     for (size, arch), group in sorted(by_setting(jobs, "size", "arch").items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
-        rows.append({"size": int(size), "arch": arch, "n": len(group), "params": int(first(group[0], "cost/params")),
-                     "acc": [last(j, "test/acc") for j in group],
-                     "shifted": {s: [last(j, f"test/acc_shift{s}") for j in group] for s in shifts},
+        rows.append({"size": int(size), "arch": arch, "n": len(group), "params": int(first_of(group[0], "cost/params")),
+                     "acc": [last_of(j, "test/acc") for j in group],
+                     "shifted": {s: [last_of(j, f"test/acc_shift{s}") for j in group] for s in shifts},
                      "epoch_s": [statistics.median(v for _, v in j["series"]["cost/epoch_s"]) for j in group
                                  if j["series"].get("cost/epoch_s")]})
     return rows
@@ -37,9 +37,9 @@ def table(rows: list[dict]) -> str:
              + " | ".join(f"shifted {s} px" for s in shifts) + " | s / epoch |",
              "|" + " --- |" * (5 + len(shifts))]
     for r in rows:
-        cells = [interval(r["shifted"][s]).fmt(".3f") for s in shifts]
-        lines.append(f"| {r['size']} | {NETS[r['arch']]} | {r['params']:,} | {interval(r['acc']).fmt('.3f')} | "
-                     + " | ".join(cells) + f" | {interval(r['epoch_s']).fmt('.2g')} |")
+        cells = [ci(describe(r["shifted"][s]), ".3f") for s in shifts]
+        lines.append(f"| {r['size']} | {NETS[r['arch']]} | {r['params']:,} | {ci(describe(r['acc']), '.3f')} | "
+                     + " | ".join(cells) + f" | {ci(describe(r['epoch_s']), '.2g')} |")
     return "\n".join(lines)
 
 
@@ -54,7 +54,7 @@ def verdict(rows: list[dict]) -> str:
         parts = []
         for name, a, b in [("unshifted", cnn["acc"], mlp["acc"])] + [
                 (f"{s} px", cnn["shifted"][s], mlp["shifted"][s]) for s in sorted(cnn["shifted"])]:
-            gap, p = interval(a).mean - interval(b).mean, welch_p(a, b)
+            gap, p = describe(a).mean - describe(b).mean, welch_p(a, b)
             parts.append(f"{name} {gap:+.3f} (p = {p:.2g})")
             wins.append((name, gap > 0 and p < 0.05, gap < 0 and p < 0.05))
         lines.append(f"- {size} channels ({cnn['params']:,} vs {mlp['params']:,} parameters): CNN − MLP accuracy "
@@ -71,7 +71,6 @@ def verdict(rows: list[dict]) -> str:
 def report(sweep: Path) -> str:
     rows = rows_of(sweep_jobs(sweep))
     return (f"{table(rows)}\n\n{verdict(rows)}\n\nWhole sweep: {wall_seconds(sweep):.0f} s wall.\n")
-
 
 
 def study_report(sweep: Path, figures: Path) -> str:

@@ -1,1 +1,0 @@
-"""Study reports: read a study's sweep folders, write its tables between markers in docs/studies.md."""
