@@ -22,7 +22,7 @@ import torch
 from dlstudy import PROJECT_ROOT
 from dlstudy.docblocks import write_block
 from dlstudy.studies import STUDIES
-from dlstudy.studies.runner import command
+from dlstudy.studies.runner import DEFAULT_JOBS, command
 
 BEFORE = "callbacks.multistep=null"
 TARGET = 1.7  # issue: every study's sweep at least 1.7x faster
@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     names = [s.name for s in STUDIES]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"default: all of {', '.join(names)}")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="runs at a time as shipped (default, as make studies: one per core)")
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, metavar="N",
+                        help=f"runs at a time as shipped (default, as make studies: {DEFAULT_JOBS})")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md as it is")
     parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)

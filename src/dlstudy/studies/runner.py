@@ -19,6 +19,9 @@ from dlstudy.resolvers import PROJECT_ROOT
 from dlstudy.studies import STUDIES, Study
 from dlstudy.studies.report import RUN_FILE
 
+# Runs of a sweep at a time: one per core, at most four, since each worker process holds its own torch, Lightning
+# and data (about 1 GiB); `--jobs N` for more.
+DEFAULT_JOBS = min(os.cpu_count() or 1, 4)
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
 
 
@@ -66,8 +69,9 @@ def main(argv: list[str] | None = None) -> None:
     names = [s.name for s in STUDIES]
     parser = argparse.ArgumentParser(prog="make studies", description=__doc__)
     parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"default: all of {', '.join(names)}")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="a sweep's runs at a time, each on its share of the cores (default: one per core)")
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, metavar="N",
+                        help=f"a sweep's runs at a time, each on its share of the cores (default: {DEFAULT_JOBS}, "
+                             "one per core up to four)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the blocks from the existing sweeps")
     parser.add_argument("--doc", type=Path, default=PROJECT_ROOT / "docs" / "studies.md")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "outputs" / "studies")
