@@ -5,7 +5,7 @@ import math
 from pathlib import Path
 
 from dlstudy.stats import significant, welch_p
-from dlstudy.studies.report import Claim, block, ci, derive, first, group, settings_table, wall_time
+from dlstudy.studies.report import Claim, block, ci, derive, first_of, group, settings_table, wall_time
 from dlstudy.summarize import Sweep, summarize
 
 FLOOR = -(0.91 * math.log(0.91) + 9 * 0.01 * math.log(0.01))  # H(p) for K = 10, eps = 0.1: 0.5003 nats
@@ -13,7 +13,7 @@ SHRINK = "train KL, last / first epoch"
 
 
 def claims(s: Sweep) -> list[Claim]:
-    derive(s, SHRINK, lambda job: job["series"]["train/kl"][-1][1] / first(job["series"]["train/kl"]))
+    derive(s, SHRINK, lambda job: job["series"]["train/kl"][-1][1] / first_of(job, "train/kl"))
     out = []
     for g in s.groups:
         shrink, kl = g.summaries[SHRINK], g.summaries["train/kl"]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dlstudy.resolvers import PROJECT_ROOT
 from dlstudy.studies.relu_prime_section3 import changes_table, figure, section3_findings, section3_tables
-from dlstudy.studies.relu_prime_training import sweep_seconds, training_findings, training_groups, training_table
+from dlstudy.studies.relu_prime_training import training_findings, training_groups, training_table
+from dlstudy.studies.report import span_seconds
 
 SECTION3 = "section3.json"
 SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist" / "raw"
@@ -52,7 +53,7 @@ def section(result: dict, sweeps: list[Path]) -> str:
         groups = training_groups(sweeps)
         lines += ["", "### Training: alpha in {0, 1}, both rules, with and without batch norm", ""]
         lines += training_table(groups) + [""] + training_findings(groups)
-        seconds = " + ".join(f"{sweep_seconds(s):.0f} s" for s in sweeps)
+        seconds = " + ".join(f"{span_seconds(s):.0f} s" for s in sweeps)
         lines += ["", f"Wall time of the sweep{'s' if len(sweeps) > 1 else ''}: {seconds} "
                       f"({sum(len(v) for v in groups.values())} finished runs)."]
     return "\n".join(lines)

@@ -7,11 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from dlstudy.stats import describe, welch_p
+from dlstudy.studies.report import last_of
 from dlstudy.summarize import job_rows
-
-
-def final(series: dict, tag: str) -> float:
-    return series[tag][-1][1] if series.get(tag) else math.nan
 
 
 def mean_ci(values: list[float]) -> tuple[float, float, float]:
@@ -33,8 +30,8 @@ def training_groups(sweeps: list[Path]) -> dict[tuple, list[dict]]:
                 if t.endswith("/alpha_used_frac")}
         if any(r["seed"] == p.get("seed") for r in groups.get(key, [])):
             continue  # the same run in two pooled sweeps counts once
-        groups.setdefault(key, []).append({"seed": p.get("seed"), "acc": final(job["series"], "test/acc"),
-                                           "loss": final(job["series"], "train/loss"), "used": used})
+        groups.setdefault(key, []).append({"seed": p.get("seed"), "acc": last_of(job, "test/acc"),
+                                           "loss": last_of(job, "train/loss"), "used": used})
     return groups
 
 
@@ -82,10 +79,3 @@ def training_findings(groups: dict[tuple, list[dict]]) -> list[str]:
                "neither ReLU'(0) = 1 nor the paper's rule changes test accuracy significantly here: "
                "the paper's training effect is not reproduced at this scale")
     return lines + [f"- Verdict: {verdict}."]
-
-
-def sweep_seconds(sweep: Path) -> float:
-    """From the first job's composed config to the last job's final status."""
-    starts = [p.stat().st_mtime for p in sweep.glob("*/.hydra/config.yaml")]
-    ends = [p.stat().st_mtime for p in sweep.glob("*/status.json")]
-    return max(ends) - min(starts) if starts and ends else math.nan

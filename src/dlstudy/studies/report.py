@@ -43,10 +43,6 @@ def derive(s: Sweep, name: str, of_job) -> None:
         g.summaries[name] = describe(r[name] for r in g.runs)
 
 
-def first(series: list[tuple[int, float]]) -> float:
-    return series[0][1] if series else math.nan
-
-
 def group(s: Sweep, **settings: str) -> Group:
     """The group with these settings (keys as in the sweep, dots allowed via a dict)."""
     hits = [g for g in s.groups if all(g.settings.get(k) == str(v) for k, v in settings.items())]
@@ -86,10 +82,16 @@ def figure(s: Sweep, param: str, metric: str, path: Path) -> str:
     return f"![]({path.parent.name}/{path.name})"
 
 
-def wall_time(sweep: Path) -> str:
+def run_record(sweep: Path) -> dict | None:
+    """What the runner wrote beside the sweep (wall time, machine, load), or None for a sweep it did not run."""
     try:
-        run = json.loads((Path(sweep) / RUN_FILE).read_text())
+        return json.loads((Path(sweep) / RUN_FILE).read_text())
     except (OSError, ValueError):
+        return None
+
+
+def wall_time(sweep: Path) -> str:
+    if (run := run_record(sweep)) is None:
         return "Wall time: not recorded (sweep not run by `make studies`)."
     load = run.get("load")  # the 1-minute load average at the start and the end, on how many cores
     if not load:
@@ -116,11 +118,13 @@ def sweep_jobs(sweep: Path) -> list[dict]:
 
 def wall_seconds(sweep: Path) -> float:
     """The sweep's wall time: as `make studies` measured it around the command where it ran the sweep, else
-    from the first job folder's creation to the last status written."""
-    try:
-        return float(json.loads((sweep / RUN_FILE).read_text())["wall_s"])
-    except (OSError, ValueError, KeyError):
-        pass
+    its span from the job folders' files."""
+    run = run_record(sweep) or {}
+    return float(run["wall_s"]) if "wall_s" in run else span_seconds(sweep)
+
+
+def span_seconds(sweep: Path) -> float:
+    """From the first job's composed config to the last final status written."""
     starts = [p.stat().st_mtime for p in sweep.glob("*/.hydra/config.yaml")]
     ends = [(p.parent / "status.json").stat().st_mtime for p in sweep.glob("*/.hydra")
             if (p.parent / "status.json").exists() and read_status(p.parent)["status"] != "running"]
