@@ -255,6 +255,7 @@ def main() -> None:
                 line += [f"{net} {k} {v[-1]:.2f} s" for (n, k), v in times.items() if n == net]
             times.setdefault(("784-512-512-10", "c"), []).append(torchvision_loop(root, device))
             print(f"rep {rep}: " + ", ".join(line) + f", c {times['784-512-512-10', 'c'][-1]:.2f} s", flush=True)
+        print("one CNN epoch, then start-up", flush=True)  # the phases after the repetitions, for a log cut short
         cnn_a2 = hand_loop(X, y, None, fused=True)
         cnn_b, _ = dlstudy_run(root, None, *on_gpu)
         gflops = matmul_gflops(device)

@@ -47,17 +47,17 @@ def assert_same(a: dict, b: dict) -> None:
     # clipping by norm, an epoch-interval scheduler that steps every epoch
     ["trainer.max_epochs=2", "trainer.log_every_n_steps=3", "callbacks.histograms.every_n_steps=7",
      "callbacks=diagnostics", "callbacks.diagnostics.every_n_steps=5", "scheduler=step", "scheduler.step_size=1",
-     "+trainer.gradient_clip_val=0.05"],
+     "trainer.gradient_clip_val=0.05"],
     # validation every 6 of 20 batches (groups shrink to 2), clipping by value, bfloat16 autocast on the CPU
     # (Lightning refuses to clip a fused optimizer under autocast)
-    ["trainer.max_epochs=2", "+trainer.val_check_interval=6", "+trainer.gradient_clip_val=0.01",
-     "+trainer.gradient_clip_algorithm=value", "+trainer.precision=bf16-mixed", "optimizer.fused=false"],
+    ["trainer.max_epochs=2", "trainer.val_check_interval=6", "trainer.gradient_clip_val=0.01",
+     "trainer.gradient_clip_algorithm=value", "trainer.precision=bf16-mixed", "optimizer.fused=false"],
     # groups of 7; a batch limit, validation at half the limited epoch, a step limit inside the second epoch
-    ["trainer.max_epochs=3", "+trainer.limit_train_batches=14", "+trainer.val_check_interval=0.5",
-     "+trainer.max_steps=21", "callbacks.multistep.steps=7", "trainer.log_every_n_steps=4"],
+    ["trainer.max_epochs=3", "trainer.limit_train_batches=14", "trainer.val_check_interval=0.5",
+     "trainer.max_steps=21", "callbacks.multistep.steps=7", "trainer.log_every_n_steps=4"],
     # the recurrent chapter: seqgrad/* (d loss / d input per time step) and grad/* every 5 steps, each with the
     # batch and the weights of its own step
-    ["experiment=rnn_clipping", "trainer.max_epochs=1", "+trainer.limit_train_batches=40",
+    ["experiment=rnn_clipping", "trainer.max_epochs=1", "trainer.limit_train_batches=40",
      "callbacks.sequence_gradients.every_n_steps=5", "callbacks.multistep.steps=16"],
 ], ids=["curves-clip-scheduler", "validation-bf16", "limits", "sequence-gradients"])
 def test_multistep_run_equals_lightnings_loop(train, tmp_path, overrides):
@@ -162,13 +162,40 @@ def test_bad_steps(bad):
         MultiStep(bad)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available here")
+
+
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed"])
+@pytest.mark.gpu
+@needs_cuda
+def test_on_the_gpu_multistep_follows_lightnings_loop(train, tmp_path, precision):
+    """With the data on the GPU, multistep writes every curve at Lightning's steps, with Lightning's values up to
+    float rounding (a GPU's kernels are not promised to be bitwise reproducible), and ends at the same weights."""
+    a, b = both(train, tmp_path, "trainer=gpu", "data.on_device=true", "trainer.max_epochs=2",
+                "trainer.log_every_n_steps=3", "callbacks.histograms.every_n_steps=7", "scheduler=step",
+                "scheduler.step_size=1", f"trainer.precision={precision}")
+    assert a.keys() == b.keys()
+    for tag in a:
+        if tag.startswith("weights/"):
+            torch.testing.assert_close(torch.tensor(b[tag]), torch.tensor(a[tag]), rtol=1e-4, atol=1e-5, msg=tag)
+        else:
+            assert [s for s, _ in a[tag]] == [s for s, _ in b[tag]], tag
+            if isinstance(a[tag][0][1], float):  # scalars; histograms' buckets move with rounding
+                torch.testing.assert_close(torch.tensor([v for _, v in b[tag]]), torch.tensor([v for _, v in a[tag]]),
+                                           rtol=1e-4, atol=1e-5, msg=tag)
+
+
+@pytest.mark.gpu
+@needs_cuda
 def test_on_the_gpu_the_steps_of_a_group_never_wait_for_the_device():
     """With the data on the device, nothing inside a group's K steps synchronises with the host."""
     from lightning.pytorch.callbacks import Callback
 
+    devices = set()
+
     class NoSync(Callback):  # sits right after MultiStep: around training_step only
-        def on_train_batch_start(self, *args):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            devices.update({str(pl_module.device), str(batch[0].device)})
             torch.cuda.set_sync_debug_mode("error")
 
         def on_train_batch_end(self, *args):
@@ -181,7 +208,8 @@ def test_on_the_gpu_the_steps_of_a_group_never_wait_for_the_device():
         trainer.fit(system, datamodule=DigitsDataModule(batch_size=64, on_device=True))
     finally:
         torch.cuda.set_sync_debug_mode("default")
-    assert trainer.global_step == 40 and next(system.parameters()).is_cuda
+    assert trainer.global_step == 40
+    assert devices == {"cuda:0"}, "the weights and the batches were on the GPU (Lightning moves the net back after fit)"
 
 
 def test_train_loss_is_written_with_the_loss_of_its_own_step(train, tmp_path):

@@ -47,12 +47,15 @@ def test_gpu_check_writes_tests_and_benchmark_to_one_file(tmp_path, monkeypatch,
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda: "Test GPU")
     calls = []
 
-    def run(command, **kwargs):
+    def run(command, stdout, **kwargs):
         calls.append(command)
-        return SimpleNamespace(returncode=codes[len(calls) - 1], stdout=f"output {len(calls)}\n", stderr="")
+        if len(calls) == 2:  # the benchmark starts: the tests' report is already on disk
+            assert "output 1" in out.read_text()
+        stdout.write(f"output {len(calls)}\n")
+        return SimpleNamespace(returncode=codes[len(calls) - 1])
 
-    monkeypatch.setattr(subprocess, "run", run)
     out = tmp_path / "r.txt"
+    monkeypatch.setattr(subprocess, "run", run)
     assert gpu_check.main(["--out", str(out), "--reps", "2"]) == status
     assert calls[0][1:] == ["-m", "pytest", "-v", "-rs", "-m", "gpu", "-p", "no:cacheprovider"]
     assert calls[1][1:] == ["scripts/bench.py", "--gpu", "--reps", "2"]

@@ -135,7 +135,7 @@ def test_a_run_composes_its_config_once_unless_the_command_line_sets_the_mode(tr
     monkeypatch.setattr(Hydra, "compose_config", lambda self, *a, **k: calls.append(k.get("run_mode")) or
                         compose(self, *a, **k))
     out = tmp_path / "out"
-    train("trainer.max_epochs=1", "+trainer.limit_train_batches=2", f"hydra.sweep.dir={out}", *args, run_dir=out)
+    train("trainer.max_epochs=1", "trainer.limit_train_batches=2", f"hydra.sweep.dir={out}", *args, run_dir=out)
     assert len(calls) == composed
     statuses = list(out.rglob("status.json"))
     assert len(statuses) == 1 and (statuses[0].parent == out) == (mode == "run")

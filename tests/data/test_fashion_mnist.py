@@ -115,5 +115,5 @@ def test_the_installed_files_are_the_official_split_with_this_sets_statistics(tm
 def test_real_fashion_trains_through_the_cli_and_names_its_classes(train, tmp_path):
     need_installed()
     run = train("data=fashion_mnist", f"paths.data_dir={tmp_path / 'none'}", "trainer.max_epochs=1",
-                "+trainer.limit_train_batches=100", "callbacks.histograms=null")
+                "trainer.limit_train_batches=100", "callbacks.histograms=null")
     assert scalars(run)["test/acc"][-1] > 0.75, "100 steps of an MLP on the real 55,000 training images"

@@ -102,7 +102,7 @@ def test_the_papers_rule_not_relu_prime_itself_moves_training(train, tmp_path):
     from dlstudy.studies.relu_prime_training import training_groups
 
     sweep = train("-m", "experiment=relu_prime", "seed=0", "model.net.batch_norm=true", "trainer.max_epochs=1",
-                  "+trainer.limit_train_batches=5", "trainer.log_every_n_steps=1", run_dir=tmp_path / "sweep")
+                  "trainer.limit_train_batches=5", "trainer.log_every_n_steps=1", run_dir=tmp_path / "sweep")
     groups = training_groups([sweep, sweep])
     assert sorted(groups) == [(0.0, "chain", True), (0.0, "paper", True), (1.0, "chain", True), (1.0, "paper", True)]
     assert all(len(runs) == 1 for runs in groups.values()), "a run pooled twice counts once"
