@@ -101,7 +101,8 @@ class IDXImageDataModule(InMemoryDataModule):
             raise ValueError(f"val_size={self.val_size} leaves no training images (the files hold {len(train_y)})")
         perm = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(self.seed))
         val, fit = perm[:self.val_size], perm[self.val_size:]
-        self.splits = {"train": (train_X[fit], train_y[fit]), "val": (train_X[val], train_y[val]), "test": test}
+        part = lambda idx: (train_X.index_select(0, idx), train_y.index_select(0, idx))  # row copies, as BatchLoader
+        self.splits = {"train": part(fit), "val": part(val), "test": test}
 
     def _read(self, folder: Path, prefix: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Images (N, 1, 28, 28) uint8 and labels (N,) int64, checked against each other and the class count."""
