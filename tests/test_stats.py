@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from dlstudy.stats import compare, describe, group_runs, significant, welch_p
+from dlstudy.stats import compare, describe, group_runs, significant, welch_diff, welch_p
 
 
 def test_t_interval_of_a_known_sample_by_hand():
@@ -84,3 +84,18 @@ def test_significant_means_strictly_below_alpha():
 def test_a_run_without_a_key_groups_under_the_empty_value():
     groups = group_runs([{"loss": "ce", "acc": 0.9}, {"acc": 0.8}], ["loss"], ["acc"])
     assert [g.settings for g in groups] == [{"loss": "ce"}, {"loss": ""}]
+
+
+def test_welch_difference_interval_is_scipys():
+    a, b = [0.871, 0.868, 0.874, 0.872, 0.869], [0.874, 0.876, 0.873, 0.875, 0.872, 0.877]
+    d = welch_diff(a, b)
+    ref = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert d.mean == pytest.approx(sum(a) / 5 - sum(b) / 6)
+    assert (d.lo, d.hi) == (pytest.approx(ref.low), pytest.approx(ref.high))
+    assert d.n == 5 and welch_diff(a, b, 0.99).lo < d.lo, "a wider interval at higher confidence"
+
+
+def test_welch_difference_edge_cases():
+    assert math.isnan(welch_diff([1.0], [1.0, 2.0]).lo) and welch_diff([1.0], [1.0, 2.0]).mean == -0.5
+    same = welch_diff([2.0, 2.0], [1.0, 1.0])
+    assert (same.mean, same.lo, same.hi) == (1.0, 1.0, 1.0), "no spread: the difference is known exactly"

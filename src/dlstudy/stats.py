@@ -59,6 +59,27 @@ def welch_p(a, b) -> float:
     return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 
+def welch_diff(a, b, confidence: float = CONFIDENCE) -> Summary:
+    """mean(a) - mean(b) and its Welch interval (unequal variances, Welch-Satterthwaite degrees of freedom), as a
+    Summary whose n is the smaller side's; the interval is NaN when a side has fewer than two values.
+
+    "a is as good as b within a margin m" is the interval's lower end above -m (non-inferiority): unlike "not
+    significantly worse", it does not become easier to claim with fewer seeds, nor fail on a tiny gap with many.
+    """
+    a, b = np.asarray(finite(a)), np.asarray(finite(b))
+    n = min(len(a), len(b))
+    diff = float(a.mean() - b.mean()) if n else math.nan
+    if n < 2:
+        return Summary(n, diff, math.nan, math.nan, math.nan)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Summary(n, diff, 0.0, diff, diff)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(stats.t.ppf((1 + confidence) / 2, df)) * se
+    return Summary(n, diff, se, diff - half, diff + half)
+
+
 def significant(p: float, alpha: float = ALPHA) -> bool | None:
     """True / False, or None when the test could not be made."""
     return None if math.isnan(p) else p < alpha
