@@ -1,5 +1,6 @@
 """Shared helpers: run the real Hydra app in-process or as a console script, read TensorBoard files."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,14 @@ from dlstudy.build import compose_train  # noqa: F401  (tests import it from her
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
 
 
+def cpu_unless_named(overrides) -> dict[str, str]:
+    """The environment of a run that names no accelerator: DLSTUDY_ACCELERATOR=cpu, so that on a machine with a GPU
+    the suite's runs stay the CPU runs whose values the tests know (Lightning's `auto` would take the GPU); the GPU
+    tests name theirs. An environment variable, not an override, so that sweeps' job folders keep their names."""
+    named = any(o in ("trainer=gpu", "trainer=mps") or o.startswith("trainer.accelerator=") for o in overrides)
+    return {} if named else {"DLSTUDY_ACCELERATOR": "cpu"}
+
+
 @pytest.fixture
 def train(tmp_path, monkeypatch):
     """Run `dlstudy-train <overrides>` in this process, in a fresh run folder under tmp_path."""
@@ -23,6 +32,8 @@ def train(tmp_path, monkeypatch):
         sweep = "-m" in overrides
         where = ["-m", f"hydra.sweep.dir={run_dir}"] if sweep else [f"hydra.run.dir={run_dir}"]
         overrides = [o for o in overrides if o != "-m"]
+        for key, value in cpu_unless_named(overrides).items():
+            monkeypatch.setenv(key, value)
         monkeypatch.setattr(sys, "argv", ["dlstudy-train", *where, *QUIET, *overrides])
         main()
         return run_dir
@@ -31,9 +42,10 @@ def train(tmp_path, monkeypatch):
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run a console script of this environment as a user would."""
+    """Run a console script of this environment as a user would, on the CPU (see cpu_unless_named)."""
     exe = Path(sys.executable).with_name(args[0])
-    return subprocess.run([str(exe), *args[1:]], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([str(exe), *args[1:]], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=os.environ | cpu_unless_named(args))
 
 
 def scalars(run_dir: Path) -> dict[str, list[float]]:
