@@ -78,13 +78,14 @@ class BatchLoader:
             lo, hi = self._bounds(first)[0], self._bounds(last)[1]
             if self.world_size > 1:  # this rank's part of the global batch
                 part = torch.arange(lo, hi, device=self.X.device).tensor_split(self.world_size)[self.rank]
-                yield self._gather(part if order is None else order[part])  # (B or B+1, ...)
+                yield gather(self.X, self.y, part if order is None else order[part])  # (B or B+1, ...)
             elif order is None:
                 yield self.X[lo:hi], self.y[lo:hi]  # views: no copy
             else:
-                yield self._gather(order[lo:hi])  # (steps * B, ...)
+                yield gather(self.X, self.y, order[lo:hi])  # (steps * B, ...)
 
-    def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rows idx of X and y, one gather each. index_select copies whole rows; indexing (`X[idx]`) copies
-        element by element, about twice as long for a group of uint8 images on the CPU (docs/benchmarks.md)."""
-        return self.X.index_select(0, idx), self.y.index_select(0, idx)
+
+def gather(X: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows idx of X and y, one gather each. index_select copies whole rows; indexing (`X[idx]`) copies
+    element by element, about twice as long for a group of uint8 images on the CPU (docs/benchmarks.md)."""
+    return X.index_select(0, idx), y.index_select(0, idx)

@@ -13,6 +13,7 @@ from filelock import FileLock
 
 from dlstudy.data.augment import random_hflip, random_shift
 from dlstudy.data.base import InMemoryDataModule
+from dlstudy.data.batches import gather
 from dlstudy.data.idx import read_idx
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -101,8 +102,7 @@ class IDXImageDataModule(InMemoryDataModule):
             raise ValueError(f"val_size={self.val_size} leaves no training images (the files hold {len(train_y)})")
         perm = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(self.seed))
         val, fit = perm[:self.val_size], perm[self.val_size:]
-        part = lambda idx: (train_X.index_select(0, idx), train_y.index_select(0, idx))  # row copies, as BatchLoader
-        self.splits = {"train": part(fit), "val": part(val), "test": test}
+        self.splits = {"train": gather(train_X, train_y, fit), "val": gather(train_X, train_y, val), "test": test}
 
     def _read(self, folder: Path, prefix: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Images (N, 1, 28, 28) uint8 and labels (N,) int64, checked against each other and the class count."""
