@@ -1,7 +1,8 @@
 """Each study's whole sweep before and after, measured in one run: the sweep `make studies` runs, back to back so
-that all see the same moment of a shared machine, three times: one run at a time with Lightning's own loop
-(`callbacks.multistep=null`: one optimizer step per Lightning step, as before dlstudy.multistep); one at a time
-with multistep; and as it ships, multistep with one run per core at a time (`make studies --jobs`).
+that all see the same moment of a shared machine, three times: one run at a time with Lightning's own loop and
+logging (`callbacks.multistep=null callbacks.fast_log=null`: one optimizer step per Lightning step and Lightning's
+own `self.log`, as before issue #11's work); one at a time with both (as shipped, one run at a time); and as it
+ships, with one run per core at a time (`make studies --jobs`).
 Only the sweep is timed (not a study's `after` work, which trains nothing). Rewrites the `results:study-speed`
 block of docs/benchmarks.md.
 
@@ -24,7 +25,7 @@ from dlstudy.docblocks import write_block
 from dlstudy.studies import STUDIES
 from dlstudy.studies.runner import DEFAULT_JOBS, command
 
-BEFORE = "callbacks.multistep=null"
+BEFORE = ["callbacks.multistep=null", "callbacks.fast_log=null"]  # dlstudy.multistep and dlstudy.fast_log off
 TARGET = 1.7  # issue: every study's sweep at least 1.7x faster
 
 
@@ -55,25 +56,25 @@ def main(argv: list[str] | None = None) -> None:
         for study in chosen:
             sweep = Path(tmp) / study.name
             one = command(study, sweep, jobs=1)
-            before = sweep_seconds([*one, BEFORE], sweep)
-            multistep = sweep_seconds(one, sweep)
+            before = sweep_seconds([*one, *BEFORE], sweep)
+            alone = sweep_seconds(one, sweep)
             shipped = sweep_seconds(command(study, sweep, jobs=jobs), sweep)
-            rows.append((study.name, before, multistep, shipped))
-            print(f"{study.name}: before {before:.0f} s, multistep {multistep:.0f} s, {jobs} at a time {shipped:.0f} s, "
+            rows.append((study.name, before, alone, shipped))
+            print(f"{study.name}: before {before:.0f} s, one at a time {alone:.0f} s, {jobs} at a time {shipped:.0f} s, "
                   f"{before / shipped:.2f}x", flush=True)
     load.append(os.getloadavg()[0])
     skipped = [n for n in names if n not in {r[0] for r in rows}]
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}. Load average "
              f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Each study's sweep as `make studies` runs it, "
-             f"back to back: first one run at a time with Lightning's own loop (`{BEFORE}`), then one at a time "
-             f"with multistep (16 steps per Lightning step), then as `make studies` ships it: multistep, {jobs} runs "
-             "at a time, each on its share of the cores.", "",
-             f"| study | before (Lightning's loop), s | multistep, s | multistep, {jobs} at a time, s | speed-up "
-             f"(multistep alone) | target ≥ {TARGET}× |",
+             f"back to back: first one run at a time with Lightning's own loop and logging (`{' '.join(BEFORE)}`), "
+             "then one at a time as shipped (multistep, 16 steps per Lightning step, and fast_log), then as `make "
+             f"studies` ships it: {jobs} runs at a time, each on its share of the cores.", "",
+             f"| study | before (Lightning's loop and logging), s | one at a time, s | {jobs} at a time, s | speed-up "
+             f"(one at a time) | target ≥ {TARGET}× |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for name, before, multistep, shipped in rows:
+    for name, before, alone, shipped in rows:
         ratio = before / shipped
-        lines.append(f"| {name} | {before:.0f} | {multistep:.0f} | {shipped:.0f} | {ratio:.2f}× ({before / multistep:.2f}×) "
+        lines.append(f"| {name} | {before:.0f} | {alone:.0f} | {shipped:.0f} | {ratio:.2f}× ({before / alone:.2f}×) "
                      f"| {'met' if ratio >= TARGET else '**not met**'} |")
     if skipped:
         lines += ["", f"Not measured in this run: {', '.join(skipped)}."]

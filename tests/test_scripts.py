@@ -64,29 +64,31 @@ def test_gpu_check_writes_tests_and_benchmark_to_one_file(tmp_path, monkeypatch,
     assert f"tests {'passed' if codes[0] == 0 else 'FAILED'}" in text
 
 
-def test_study_speed_times_each_sweep_with_lightnings_loop_then_multistep_then_as_shipped(tmp_path, monkeypatch):
+def test_study_speed_times_each_sweep_with_lightnings_loop_then_one_at_a_time_then_as_shipped(tmp_path, monkeypatch):
     study_speed = load("study_speed")
     timed = []
 
     def seconds(cmd, sweep):
         timed.append(cmd)
         parallel = "hydra.launcher.n_jobs=3" in cmd
-        return 6.0 if study_speed.BEFORE in cmd else (2.0 if parallel else 4.0) if "experiment=rnn_clipping" in cmd \
+        before = cmd[-2:] == study_speed.BEFORE
+        return 6.0 if before else (2.0 if parallel else 4.0) if "experiment=rnn_clipping" in cmd \
             else (1.0 if parallel else 3.0)
 
     monkeypatch.setattr(study_speed, "sweep_seconds", seconds)
     doc = tmp_path / "b.md"
     doc.write_text("x\n<!-- results:study-speed -->\nold\n<!-- /results -->\n")
     study_speed.main(["entropy_kl", "rnn_clipping", "--jobs", "3", "--doc", str(doc)])
-    assert [("experiment=entropy_kl" in c, study_speed.BEFORE in c, "hydra/launcher=joblib" in c) for c in timed] == \
+    assert [("experiment=entropy_kl" in c, c[-2:] == study_speed.BEFORE, "hydra/launcher=joblib" in c) for c in timed] == \
         [(True, True, False), (True, False, False), (True, False, True),
          (False, True, False), (False, False, False), (False, False, True)]  # back to back, Lightning's loop first
-    assert timed[0][:-1] == timed[1], "the same sweep command apart from the loop"
+    assert timed[0][:-2] == timed[1], "the same sweep command apart from multistep and fast_log"
+    assert study_speed.BEFORE == ["callbacks.multistep=null", "callbacks.fast_log=null"]
     assert "hydra/launcher=basic" in timed[1] and timed[2].count("hydra.launcher.n_jobs=3") == 1
     text = doc.read_text()
     assert "| entropy_kl | 6 | 3 | 1 | 6.00× (2.00×) | met |" in text
     assert "| rnn_clipping | 6 | 4 | 2 | 3.00× (1.50×) | met |" in text
-    assert "multistep, 3 at a time, s" in text
+    assert "| 3 at a time, s |" in text
     assert "Not measured in this run: lr_stability," in text and "old" not in text
 
 
