@@ -40,6 +40,7 @@ from dlstudy.data.idx import read_idx, write_mnist
 from dlstudy.data.mnist import MNISTDataModule
 from dlstudy.nets import CNN, MLP
 from dlstudy.docblocks import write_block
+from dlstudy.studies.runner import launcher
 
 MEAN, STD = MNISTDataModule.mean, MNISTDataModule.std
 
@@ -262,7 +263,7 @@ def main() -> None:
         first_step, import_s, peak = startup(root)
         if not args.gpu:  # a question about CPU cores (and the joblib launcher is not on the GPU image)
             sequential = sweep_seconds(root)
-            parallel = sweep_seconds(root, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+            parallel = sweep_seconds(root, *launcher(2))  # as make studies runs two at a time
     load.append(os.getloadavg()[0])
     big = "784-512-512-10"
     hand_steps = {net: EPOCHS[net] * -(-len(X) // 128) for net in NETS}
@@ -294,7 +295,7 @@ def main() -> None:
     lines.append(f"| one CNN epoch (experiment=mnist_cnn's net, no shifts): (a2) / (b) / (b)/(a2) | {cnn_a2:.1f} s / "
                  f"{cnn_b:.1f} s / {cnn_b / cnn_a2:.3f} |")
     if not args.gpu:
-        lines.append(f"| 4-job digits sweep, sequential / joblib n_jobs=2 | {sequential:.1f} s / {parallel:.1f} s |")
+        lines.append(f"| 4-job digits sweep, sequential / `{' '.join(launcher(2))}` | {sequential:.1f} s / {parallel:.1f} s |")
     small_extra = statistics.median((b - a) / a for a, b in zip(times["784-16-10", "a2"], times["784-16-10", "b"]))
     big_ratio = statistics.median(ratios(times, (big, "b"), (big, "a2")))
     beyond = (first_step - import_s) / import_s

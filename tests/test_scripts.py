@@ -79,7 +79,7 @@ def test_study_speed_times_each_sweep_with_lightnings_loop_then_one_at_a_time_th
     doc = tmp_path / "b.md"
     doc.write_text("x\n<!-- results:study-speed -->\nold\n<!-- /results -->\n")
     study_speed.main(["entropy_kl", "rnn_clipping", "--jobs", "3", "--doc", str(doc)])
-    assert [("experiment=entropy_kl" in c, c[-2:] == study_speed.BEFORE, "hydra/launcher=joblib" in c) for c in timed] == \
+    assert [("experiment=entropy_kl" in c, c[-2:] == study_speed.BEFORE, "hydra.launcher.n_jobs=3" in c) for c in timed] == \
         [(True, True, False), (True, False, False), (True, False, True),
          (False, True, False), (False, False, False), (False, False, True)]  # back to back, Lightning's loop first
     assert timed[0][:-2] == timed[1], "the same sweep command apart from multistep and fast_log"

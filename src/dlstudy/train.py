@@ -45,9 +45,10 @@ def stop(out: Path, status: str, message: str, code: int) -> None:
 
 
 def pin_threads() -> int:
-    """Under the joblib launcher, give each parallel job its share of the cores, so jobs do not fight."""
+    """Under a launcher that runs jobs side by side (joblib, fork), give each its share of the cores, so they do not
+    fight."""
     launcher = HydraConfig.get().launcher
-    if "joblib" in str(launcher.get("_target_", "")):
+    if any(name in str(launcher.get("_target_", "")) for name in ("joblib", "fork_launcher")):
         cores = os.cpu_count() or 1
         jobs = cores if launcher.get("n_jobs") in (None, -1) else int(launcher.n_jobs)
         torch.set_num_threads(max(1, cores // max(1, min(jobs, cores))))

@@ -36,11 +36,13 @@ def test_the_default_command_sweeps_the_experiment_into_the_study_folder(tmp_pat
                                                                  f"hydra.sweep.dir={tmp_path / 'lr_stability'}"]
 
 
-def test_a_sweep_runs_one_run_at_a_time_or_several_in_worker_processes(tmp_path):
+@pytest.mark.parametrize("platform, workers", [("linux", "fork"), ("darwin", "joblib")])
+def test_a_sweep_runs_one_run_at_a_time_or_several_in_worker_processes(tmp_path, monkeypatch, platform, workers):
+    monkeypatch.setattr("sys.platform", platform)
     study = next(s for s in STUDIES if s.name == "entropy_kl")
     assert "hydra/launcher=basic" in command(study, tmp_path, jobs=1)
     parallel = command(study, tmp_path, jobs=2)
-    assert "hydra/launcher=joblib" in parallel and "hydra.launcher.n_jobs=2" in parallel
+    assert f"hydra/launcher={workers}" in parallel and "hydra.launcher.n_jobs=2" in parallel
 
 
 @pytest.mark.parametrize("args, message", [(["nope"], "unknown study nope; the studies are: lr_stability"),

@@ -32,9 +32,13 @@ def load(path: str):
 
 
 def launcher(jobs: int) -> list[str]:
-    """Run a sweep's jobs one after another in one process, or `jobs` at a time in joblib's worker processes,
-    each with its share of the cores (dlstudy.train.pin_threads): small nets use one core well, not two."""
-    return ["hydra/launcher=basic"] if jobs == 1 else ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={jobs}"]
+    """Run a sweep's jobs one after another in one process, or `jobs` at a time in worker processes, each with its
+    share of the cores (dlstudy.train.pin_threads): small nets use one core well, not two. The workers are forked
+    from the sweep's process where that is safe (Linux: hydra/launcher=fork), so they do not import torch and
+    Lightning again; elsewhere they are joblib's."""
+    if jobs == 1:
+        return ["hydra/launcher=basic"]
+    return [f"hydra/launcher={'fork' if sys.platform.startswith('linux') else 'joblib'}", f"hydra.launcher.n_jobs={jobs}"]
 
 
 def command(study: Study, sweep: Path, jobs: int = 1) -> list[str]:

@@ -1,0 +1,57 @@
+"""hydra/launcher=fork: a sweep's jobs side by side in forked workers, each as the basic launcher runs it."""
+
+import json
+import os
+
+import pytest
+import torch
+
+from dlstudy.runs import read_status
+from hydra_plugins.dlstudy_fork_launcher.fork_launcher import ForkLauncher, check_fork_safe
+
+SWEEP = ["-m", "debug=fast", "loss=cross_entropy,square,focal"]
+
+
+def jobs_of(sweep):
+    return sorted(p for p in sweep.iterdir() if p.is_dir() and (p / ".hydra").is_dir())
+
+
+def test_forked_jobs_give_the_basic_launchers_runs_with_their_share_of_threads(train, tmp_path):
+    """Same folders, statuses and metrics (to the last bit) as one job after another on one thread each."""
+    forked = jobs_of(train(*SWEEP, "hydra/launcher=fork", "hydra.launcher.n_jobs=2", run_dir=tmp_path / "fork"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # what each forked job gets on a 2-core machine; the same float sums
+    try:
+        basic = jobs_of(train(*SWEEP, "hydra/launcher=basic", run_dir=tmp_path / "basic"))
+    finally:
+        torch.set_num_threads(threads)
+    assert [p.name for p in forked] == [p.name for p in basic] == \
+        ["0_loss=cross_entropy", "1_loss=square", "2_loss=focal"]
+    statuses = [read_status(p) for p in forked]
+    assert [s["status"] for s in statuses] == ["finished"] * 3
+    assert {s["threads"] for s in statuses} == {max(1, (os.cpu_count() or 1) // 2)}
+    if (os.cpu_count() or 1) == 2:
+        assert [s["metrics"] for s in statuses] == [read_status(p)["metrics"] for p in basic]
+    assert len({s["pid"] for s in statuses} | {os.getpid()}) == 3, "two workers, neither of them this process"
+
+
+def test_a_failed_job_leaves_the_others_running(train, tmp_path):
+    sweep = train("-m", "debug=fast", "optimizer.lr=0.01,-1.0,0.02", "hydra/launcher=fork", "hydra.launcher.n_jobs=2",
+                  run_dir=tmp_path / "fork")
+    assert [read_status(p)["status"] for p in jobs_of(sweep)] == ["finished", "failed", "finished"]
+
+
+def test_where_a_fork_is_unsafe_it_says_which_launcher_to_use(monkeypatch):
+    monkeypatch.setattr("sys.platform", "darwin")
+    with pytest.raises(RuntimeError, match="runs on Linux only .* use hydra/launcher=joblib"):
+        check_fork_safe()
+
+
+@pytest.mark.parametrize("n_jobs, num_jobs, workers", [(2, 5, 2), (4, 3, 3), (-1, 100, os.cpu_count() or 1)])
+def test_workers(n_jobs, num_jobs, workers):
+    assert ForkLauncher(n_jobs).workers(num_jobs) == workers
+
+
+def test_zero_workers_is_an_error():
+    with pytest.raises(ValueError, match="n_jobs must be >= 1 or -1, got 0"):
+        ForkLauncher(0).workers(3)
