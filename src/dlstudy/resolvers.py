@@ -3,9 +3,12 @@ ${cnn_matched_width:...}."""
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from omegaconf import OmegaConf
+
+if TYPE_CHECKING:
+    import torch  # imported where used: `import dlstudy` stays light, so dlstudy.cli can time the heavy imports
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,9 +24,11 @@ def repeat(width: int, depth: int) -> list[int]:
     return [int(width)] * int(depth)
 
 
-def gd_step_limit(X: torch.Tensor) -> float:
+def gd_step_limit(X: "torch.Tensor") -> float:
     """2 / lambda_max of the Hessian of mean-squared error for y_hat = X w + b: gradient descent with a
     larger step diverges. The Hessian is (2/n) A^T A, A = [X, 1]."""
+    import torch
+
     A = torch.cat([X, torch.ones(len(X), 1)], 1).double()
     return float(2 / torch.linalg.eigvalsh(2 * A.T @ A / len(A)).max())
 
