@@ -125,7 +125,8 @@ def torchvision_loop(root: Path, device: torch.device) -> float:
 
 
 SCRIPTS = Path(__file__).resolve().parent
-TRAIN = [sys.executable, "-m", "dlstudy.train"]  # dlstudy-train, also where only PYTHONPATH=src finds the package
+# dlstudy-train as its console script runs it (dlstudy.cli), also where only PYTHONPATH=src finds the package
+TRAIN = [sys.executable, "-c", "import sys; from dlstudy.cli import train; sys.argv[0] = 'dlstudy-train'; sys.exit(train())"]
 PYTHONPATH = os.environ.get("PYTHONPATH", "")  # kept for the runs with a probe, which add scripts/
 PROBE_ENV = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(SCRIPTS), PYTHONPATH]))}
 QUIET = ["callbacks.progress_bar=null", "++trainer.enable_progress_bar=false", "++trainer.enable_model_summary=false"]
@@ -161,13 +162,15 @@ def matmul_gflops(device: torch.device, n: int = 1024, reps: int = 20) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
 
 
-def startup(root: Path, reps: int = 3) -> tuple[float, float, int]:
-    """Median seconds from launching `dlstudy-train` to its first training step, and to `import lightning`
-    (after one warm-up, so both read the same file cache), and the peak resident memory (bytes) of those
-    one-epoch MNIST MLP runs, as each run reports it."""
-    def import_lightning() -> float:  # to the moment the import is done, as for the first step (no exit)
+def startup(root: Path, reps: int = 3) -> tuple[float, float, float, int]:
+    """Median seconds from launching `dlstudy-train` to its first training step; to the end of a plain
+    `import lightning`; and to the end of `import lightning` as dlstudy-train imports it (dlstudy.cli: the garbage
+    collector paused), each after one warm-up so that all read the same file cache; and the peak resident memory
+    (bytes) of those one-epoch MNIST MLP runs, as each run reports it."""
+    def import_lightning(paused: bool) -> float:  # to the moment the import is done, as for the first step (no exit)
+        how = "from dlstudy.cli import import_paused; import_paused('lightning')" if paused else "import lightning"
         t0 = time.time()
-        out = subprocess.run([sys.executable, "-c", "import lightning, time; print(repr(time.time()))"], check=True,
+        out = subprocess.run([sys.executable, "-c", f"{how}; import time; print(repr(time.time()))"], check=True,
                              capture_output=True, text=True).stdout
         return float(out) - t0
 
@@ -182,14 +185,15 @@ def startup(root: Path, reps: int = 3) -> tuple[float, float, int]:
         shutil.rmtree(root / "startup")
         return float(stamp.read_text()) - t0, int(stamp.with_suffix(".peak").read_text())
 
-    import_lightning()
-    imports, firsts, peaks = [], [], []
+    import_lightning(False)
+    imports, paused, firsts, peaks = [], [], [], []
     for _ in range(reps):  # interleaved, like the epochs
-        imports.append(import_lightning())
+        imports.append(import_lightning(False))
+        paused.append(import_lightning(True))
         seconds, peak = first_step()
         firsts.append(seconds)
         peaks.append(peak)
-    return statistics.median(firsts), statistics.median(imports), max(peaks)
+    return statistics.median(firsts), statistics.median(imports), statistics.median(paused), max(peaks)
 
 
 def sweep_seconds(root: Path, *launcher: str) -> float:
@@ -260,7 +264,7 @@ def main() -> None:
         cnn_a2 = hand_loop(X, y, None, fused=True)
         cnn_b, _ = dlstudy_run(root, None, *on_gpu)
         gflops = matmul_gflops(device)
-        first_step, import_s, peak = startup(root)
+        first_step, import_s, paused_s, peak = startup(root)
         if not args.gpu:  # a question about CPU cores (and the joblib launcher is not on the GPU image)
             sequential = sweep_seconds(root)
             parallel = sweep_seconds(root, *launcher(2))  # as make studies runs two at a time
@@ -289,8 +293,10 @@ def main() -> None:
               f"| (c)/(b), MLP {big} | {spread(ratios(times, (big, 'c'), (big, 'b')))} |",
               f"| achieved GFLOP/s, MLP {big}: (a2) / (b) | {work / med[big, 'a2']:.0f} / {work / med[big, 'b']:.0f} "
               f"(a bare 1024×1024 matmul loop: {gflops:.0f}) |",
-              f"| start-up: command to first training step / `import lightning` / beyond it | {first_step:.2f} s / "
-              f"{import_s:.2f} s / {first_step - import_s:.2f} s ({(first_step - import_s) / import_s:.0%} of the import) |",
+              f"| start-up: command to first training step / plain `import lightning` / the import as dlstudy-train "
+              f"does it (collector paused) / first step beyond the latter | {first_step:.2f} s / {import_s:.2f} s / "
+              f"{paused_s:.2f} s / {first_step - paused_s:.2f} s ({(first_step - paused_s) / import_s:.0%} of the plain "
+              "import) |",
               f"| peak resident memory, one-epoch MNIST MLP run | {peak / 2**30:.2f} GiB |"]
     lines.append(f"| one CNN epoch (experiment=mnist_cnn's net, no shifts): (a2) / (b) / (b)/(a2) | {cnn_a2:.1f} s / "
                  f"{cnn_b:.1f} s / {cnn_b / cnn_a2:.3f} |")
@@ -298,12 +304,12 @@ def main() -> None:
         lines.append(f"| 4-job digits sweep, sequential / `{' '.join(launcher(2))}` | {sequential:.1f} s / {parallel:.1f} s |")
     small_extra = statistics.median((b - a) / a for a, b in zip(times["784-16-10", "a2"], times["784-16-10", "b"]))
     big_ratio = statistics.median(ratios(times, (big, "b"), (big, "a2")))
-    beyond = (first_step - import_s) / import_s
+    beyond = (first_step - paused_s) / import_s  # dlstudy's own start-up, not its faster import
     targets = ["| target, at the median of the repetitions | measured | |", "| --- | --- | --- |",
               f"| MLP 784-16-10: (b)'s cost per step beyond (a2)'s ≤ 15% of (a2)'s step | {small_extra:+.1%} "
               f"| {'met' if small_extra <= 0.15 else '**not met**'} |",
               f"| MLP {big}: (b)/(a2) ≤ 1.05 | {big_ratio:.3f} | {'met' if big_ratio <= 1.05 else '**not met**'} |",
-              f"| start-up beyond `import lightning` ≤ 10% of the import | {beyond:.0%} "
+              f"| start-up beyond `import lightning` (as dlstudy-train imports it) ≤ 10% of the plain import | {beyond:.0%} "
               f"| {'met' if beyond <= 0.10 else '**not met**'} |"]
     table = "\n".join(lines + [""] + targets)
     print("\n" + table)
