@@ -23,29 +23,19 @@ def import_paused(module: str):
         gc.enable()
 
 
-def _main(module: str):
-    return import_paused(module).main()  # an exit status, where the command's main returns one
+def command(module: str):
+    """The console entry point that runs `module.main()` after a paused import, and returns what it returns (an
+    exit status, where the command's main gives one)."""
+    def run():
+        return import_paused(module).main()
+
+    run.__name__ = run.__qualname__ = module.rsplit(".", 1)[-1]
+    return run
 
 
-def train():
-    return _main("dlstudy.train")
-
-
-def evaluate():
-    return _main("dlstudy.eval")
-
-
-def predict():
-    return _main("dlstudy.predict")
-
-
-def summarize():
-    return _main("dlstudy.summarize")
-
-
-def relu_prime():
-    return _main("dlstudy.relu_prime")
-
-
-def relu_prime_report():
-    return _main("dlstudy.studies.relu_prime")
+train = command("dlstudy.train")
+evaluate = command("dlstudy.eval")
+predict = command("dlstudy.predict")
+summarize = command("dlstudy.summarize")
+relu_prime = command("dlstudy.relu_prime")
+relu_prime_report = command("dlstudy.studies.relu_prime")
