@@ -55,3 +55,33 @@ def test_workers(n_jobs, num_jobs, workers):
 def test_zero_workers_is_an_error():
     with pytest.raises(ValueError, match="n_jobs must be >= 1 or -1, got 0"):
         ForkLauncher(0).workers(3)
+
+
+def test_ctrl_c_stops_the_running_jobs_and_starts_no_other(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, once the first jobs are training."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import QUIET, cpu_unless_named
+
+    sweep = tmp_path / "sweep"
+    exe = Path(sys.executable).with_name("dlstudy-train")
+    args = ["-m", "trainer.max_epochs=200", "optimizer.lr=0.001,0.002,0.003,0.004", "hydra/launcher=fork",
+            "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}", *QUIET]
+    proc = subprocess.Popen([str(exe), *args], cwd=tmp_path, start_new_session=True, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ | cpu_unless_named(args))
+    deadline = time.time() + 120
+    while len([p for p in sweep.glob("*/status.json") if read_status(p.parent)["status"] == "running"]) < 2:
+        assert proc.poll() is None and time.time() < deadline, "two jobs should be training"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, output[-2000:]
+    assert "interrupted: 4 of 4 jobs unfinished" in output
+    started = sorted(p.parent.name for p in sweep.glob("*/status.json"))
+    assert [name.split(",")[0] for name in started] == ["0_optimizer.lr=0.001", "1_optimizer.lr=0.002"], \
+        "no job starts after Ctrl-C"
+    assert [read_status(sweep / name)["status"] for name in started] == ["interrupted"] * 2

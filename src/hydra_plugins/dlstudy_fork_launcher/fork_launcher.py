@@ -37,15 +37,16 @@ def check_fork_safe() -> None:
                            "job could not use it; use hydra/launcher=joblib")
 
 
-def _work(jobs: list, todo, stop, results) -> None:
-    """A worker: run the jobs whose indices it takes from `todo` until None, or until `stop` is set; send each
-    JobReturn (or the exception outside the task) back through cloudpickle, as joblib does, since the Hydra
-    config a JobReturn carries holds structured-config classes that plain pickle cannot name."""
+def _work(jobs: list, todo, stop, results, sweep_pid: int) -> None:
+    """A worker: run the jobs whose indices it takes from `todo` until None, until `stop` is set, or once the
+    sweep's process is gone; send each JobReturn (or the exception outside the task) back through cloudpickle, as
+    joblib does, since the Hydra config a JobReturn carries holds structured-config classes that plain pickle
+    cannot name. A job stopped by a signal (SystemExit from dlstudy.train) ends the worker."""
     import cloudpickle
     from hydra_plugins.hydra_joblib_launcher._core import execute_job  # Hydra's job body, as joblib runs it
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches a job through its own handler (GracefulStop)
-    while not stop.is_set() and (i := todo.get()) is not None:
+    while not stop.is_set() and os.getppid() == sweep_pid and (i := todo.get()) is not None:
         try:
             out = execute_job(*jobs[i])
         except Exception as e:
@@ -95,7 +96,7 @@ class ForkLauncher(Launcher):
         pipes, procs = [], []
         for _ in range(workers):
             receive, send = ctx.Pipe(duplex=False)
-            procs.append(ctx.Process(target=_work, args=(jobs, todo, stop, send)))
+            procs.append(ctx.Process(target=_work, args=(jobs, todo, stop, send, os.getpid())))
             procs[-1].start()
             send.close()  # the worker holds the only sending end: its exit is an EOF here
             pipes.append(receive)
@@ -114,6 +115,9 @@ class ForkLauncher(Launcher):
                     results[i] = pickle.loads(blob)
                     if isinstance(results[i], BaseException):
                         raise results[i]
+        except KeyboardInterrupt:  # Ctrl-C: the running jobs stop themselves (GracefulStop); no other job starts
+            log.error(f"interrupted: {n - len(results)} of {n} jobs unfinished")
+            raise SystemExit(128 + signal.SIGINT) from None
         finally:
             stop.set()  # after Ctrl-C or an error: no worker starts another job (running jobs stop themselves)
             for p in procs:
