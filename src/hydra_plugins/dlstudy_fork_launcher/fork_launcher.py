@@ -57,7 +57,7 @@ def _work(jobs: list, todo, stop, results, sweep_pid: int) -> None:
 class ForkLauncher(Launcher):
     """Configured by conf/hydra/launcher/fork.yaml."""
 
-    def __init__(self, n_jobs: int) -> None:  # its default lives in fork.yaml, which a sweep overrides
+    def __init__(self, n_jobs: int = -1) -> None:
         self.n_jobs = n_jobs
         self.config = self.task_function = self.hydra_context = None
 
