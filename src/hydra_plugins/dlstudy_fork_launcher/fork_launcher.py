@@ -45,12 +45,18 @@ def _work(jobs: list, todo, stop, results, sweep_pid: int) -> None:
     import cloudpickle
     from hydra_plugins.hydra_joblib_launcher._core import execute_job  # Hydra's job body, as joblib runs it
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches a job through its own handler (GracefulStop)
+    # Ctrl-C between jobs is the sweep's to handle; inside a job, as in a single run: GracefulStop once training,
+    # KeyboardInterrupt before (that job stays "running", as a single run interrupted in its set-up does)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while not stop.is_set() and os.getppid() == sweep_pid and (i := todo.get()) is not None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             out = execute_job(*jobs[i])
+        except KeyboardInterrupt:
+            return
         except Exception as e:
             out = e
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         results.send((i, cloudpickle.dumps(out)))
 
 
