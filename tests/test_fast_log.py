@@ -119,6 +119,7 @@ def test_a_run_writes_the_same_curves_histograms_and_weights_with_and_without_it
 
 def test_the_callback_holds_the_fast_paths_for_the_fit_only():
     import lightning as L
+    from lightning.pytorch.core import module
 
     from dlstudy.data import DigitsDataModule
     from dlstudy.models import Classifier
@@ -130,8 +131,6 @@ def test_the_callback_holds_the_fast_paths_for_the_fit_only():
     class Probe(L.Callback):
         def on_train_batch_end(self, *args):
             seen.append((_ResultMetric.to, module.is_param_in_hook_signature))
-
-    from lightning.pytorch.core import module
 
     trainer = quick_trainer(max_steps=2, callbacks=[fast_log.FastLog(), Probe()])
     trainer.fit(Classifier(MLP(64, [8], 10), num_classes=10), datamodule=DigitsDataModule())
