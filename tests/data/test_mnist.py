@@ -137,6 +137,25 @@ def test_idx_round_trip_matches_torchvision(tmp_path):
     assert torch.equal(read_label_file(str(tmp_path / "l")), labels)
     (tmp_path / "i.gz").write_bytes(gzip.compress((tmp_path / "i").read_bytes()))
     assert torch.equal(read_idx(tmp_path / "i.gz"), images) and torch.equal(read_idx(tmp_path / "l"), labels.byte())
+    assert torch.equal(read_idx(tmp_path / "i", mapped=True), images)
+    (tmp_path / "empty").write_bytes(b"")
+    for mapped in (True, False):
+        with pytest.raises(ValueError, match="not an IDX file"):
+            read_idx(tmp_path / "empty", mapped=mapped)
+
+
+def test_splits_do_not_change_when_the_files_are_rewritten(fake_mnist):
+    """setup maps the image files instead of reading them; every split must still be a copy of its own."""
+    dm = MNISTDataModule(data_dir=str(fake_mnist), val_size=100, download=False)
+    dm.setup()
+    before = {k: (X.clone(), y.clone()) for k, (X, y) in dm.splits.items()}
+    raw = fake_mnist / "MNIST" / "raw"
+    for prefix in ("train", "t10k"):
+        path = raw / f"{prefix}-images-idx3-ubyte"
+        data = bytearray(path.read_bytes())
+        data[16:] = bytes(255 - b for b in data[16:])  # same size, every pixel changed
+        path.write_bytes(bytes(data))
+    assert all(torch.equal(dm.splits[k][0], X) and torch.equal(dm.splits[k][1], y) for k, (X, y) in before.items())
 
 
 @pytest.mark.parametrize("on_device", [True, False])

@@ -9,7 +9,6 @@ import errno
 from pathlib import Path
 
 import torch
-from filelock import FileLock
 
 from dlstudy.data.augment import random_hflip, random_shift
 from dlstudy.data.base import InMemoryDataModule
@@ -71,6 +70,8 @@ class IDXImageDataModule(InMemoryDataModule):
             self.raw_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ValueError(f"data_dir: cannot create {self.raw_dir} ({e.strerror})") from None
+        from filelock import FileLock  # only a run that downloads pays for importing it
+
         with FileLock(self.raw_dir / ".lock"):
             if self.source() is None:
                 self._download()
@@ -102,12 +103,13 @@ class IDXImageDataModule(InMemoryDataModule):
             raise ValueError(f"val_size={self.val_size} leaves no training images (the files hold {len(train_y)})")
         perm = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(self.seed))
         val, fit = perm[:self.val_size], perm[self.val_size:]
+        test = test[0].clone(), test[1]  # the images were mapped from the file (read_idx): a copy of its own
         self.splits = {"train": gather(train_X, train_y, fit), "val": gather(train_X, train_y, val), "test": test}
 
     def _read(self, folder: Path, prefix: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Images (N, 1, 28, 28) uint8 and labels (N,) int64, checked against each other and the class count."""
         images_path, labels_path = (_find(folder, f"{prefix}-{kind}") for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
-        images, labels = read_idx(images_path), read_idx(labels_path)
+        images, labels = read_idx(images_path, mapped=True), read_idx(labels_path)  # images: setup copies them
         if images.ndim != 3 or tuple(images.shape[1:]) != self.input_shape[1:]:
             raise ValueError(f"{images_path} holds images of shape {tuple(images.shape[1:])}, expected 28x28")
         if labels.ndim != 1 or len(labels) != len(images):
