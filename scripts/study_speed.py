@@ -4,12 +4,14 @@ logging (`callbacks.multistep=null callbacks.fast_log=null`: one optimizer step 
 own `self.log`, as before issue #11's work); one at a time with both (as shipped, one run at a time); and as it
 ships, with one run per core at a time (`make studies --jobs`).
 Only the sweep is timed (not a study's `after` work, which trains nothing). Rewrites the `results:study-speed`
-block of docs/benchmarks.md.
+block of docs/benchmarks.md: the rows of the studies measured now; each other study keeps the row of the run
+that last measured it, with that run's date and load.
 
     python scripts/study_speed.py [STUDY ...] [--no-write]        (make study-speed ARGS="lr_stability ...")
 """
 
 import argparse
+import datetime
 import os
 import platform
 import shutil
@@ -21,7 +23,7 @@ from pathlib import Path
 import torch
 
 from dlstudy import PROJECT_ROOT
-from dlstudy.docblocks import write_block
+from dlstudy.docblocks import read_block, write_block
 from dlstudy.studies import STUDIES
 from dlstudy.studies.runner import DEFAULT_JOBS, command
 
@@ -35,6 +37,15 @@ def sweep_seconds(cmd: list[str], sweep: Path) -> float:
     seconds = time.perf_counter() - start
     shutil.rmtree(sweep)
     return seconds
+
+
+def earlier_rows(doc: Path, header: str) -> dict[str, str]:
+    """The rows of the block now in `doc`, by study, where its table has the same columns as this run's."""
+    block = read_block(doc, "study-speed")
+    if header not in block:
+        return {}
+    return {line.split("|")[1].strip(): line for line in block.splitlines()
+            if line.startswith("| ") and not line.startswith(("| study", "| ---"))}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,33 +62,33 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown study {', '.join(unknown)}; the studies are: {', '.join(names)}")
     chosen = [s for s in STUDIES if s.name in (args.studies or names)]
     jobs = args.jobs
-    rows, load = [], [os.getloadavg()[0]]
+    rows, today = [], datetime.date.today().isoformat()
     with tempfile.TemporaryDirectory() as tmp:
         for study in chosen:
-            sweep = Path(tmp) / study.name
+            sweep, start = Path(tmp) / study.name, os.getloadavg()[0]
             one = command(study, sweep, jobs=1)
             before = sweep_seconds([*one, *BEFORE], sweep)
             alone = sweep_seconds(one, sweep)
             shipped = sweep_seconds(command(study, sweep, jobs=jobs), sweep)
-            rows.append((study.name, before, alone, shipped))
+            rows.append((study.name, before, alone, shipped, start, os.getloadavg()[0]))
             print(f"{study.name}: before {before:.0f} s, one at a time {alone:.0f} s, {jobs} at a time {shipped:.0f} s, "
                   f"{before / shipped:.2f}x", flush=True)
-    load.append(os.getloadavg()[0])
-    skipped = [n for n in names if n not in {r[0] for r in rows}]
-    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}. Load average "
-             f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Each study's sweep as `make studies` runs it, "
-             f"back to back: first one run at a time with Lightning's own loop and logging (`{' '.join(BEFORE)}`), "
-             "then one at a time as shipped (multistep, 16 steps per Lightning step, and fast_log), then as `make "
-             f"studies` ships it: {jobs} runs at a time, each on its share of the cores.", "",
-             f"| study | before (Lightning's loop and logging), s | one at a time, s | {jobs} at a time, s | speed-up "
-             f"(one at a time) | target ≥ {TARGET}× |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for name, before, alone, shipped in rows:
-        ratio = before / shipped
-        lines.append(f"| {name} | {before:.0f} | {alone:.0f} | {shipped:.0f} | {ratio:.2f}× ({before / alone:.2f}×) "
-                     f"| {'met' if ratio >= TARGET else '**not met**'} |")
+    header = (f"| study | before (Lightning's loop and logging), s | one at a time, s | {jobs} at a time, s | speed-up "
+              f"(one at a time) | target ≥ {TARGET}× | measured (load average at start, end) |")
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}. Each study's "
+             "sweep as `make studies` runs it, back to back: first one run at a time with Lightning's own loop and "
+             f"logging (`{' '.join(BEFORE)}`), then one at a time as shipped (multistep, 16 steps per Lightning step, "
+             f"and fast_log), then as `make studies` ships it: {jobs} runs at a time, each on its share of the cores. "
+             "A row not measured in the latest run keeps the date of the run that measured it.", "", header,
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    measured = {name: f"| {name} | {before:.0f} | {alone:.0f} | {shipped:.0f} | {before / shipped:.2f}× "
+                f"({before / alone:.2f}×) | {'met' if before / shipped >= TARGET else '**not met**'} | {today} "
+                f"({start:.1f}, {end:.1f}) |" for name, before, alone, shipped, start, end in rows}
+    earlier = earlier_rows(args.doc, header)
+    lines += [measured.get(name) or earlier[name] for name in names if name in measured or name in earlier]
+    skipped = [n for n in names if n not in measured and n not in earlier]
     if skipped:
-        lines += ["", f"Not measured in this run: {', '.join(skipped)}."]
+        lines += ["", f"Not measured yet: {', '.join(skipped)}."]
     block = "\n".join(lines)
     print(block)
     if not args.no_write:

@@ -1,6 +1,6 @@
 import pytest
 
-from dlstudy.docblocks import write_block
+from dlstudy.docblocks import read_block, write_block
 
 
 def test_write_block_replaces_only_between_its_markers(tmp_path):
@@ -11,3 +11,12 @@ def test_write_block_replaces_only_between_its_markers(tmp_path):
                                "<!-- results:b -->\nkeep\n<!-- /results -->\n")
     with pytest.raises(ValueError, match="results:c"):
         write_block(doc, "c", "x")
+
+
+def test_read_block_gives_what_write_block_wrote(tmp_path):
+    doc = tmp_path / "d.md"
+    assert read_block(doc, "a") == ""  # no file yet
+    doc.write_text("<!-- results:a -->\nold\n<!-- /results -->\n<!-- results:b -->\nother\n<!-- /results -->\n")
+    write_block(doc, "a", "| x | 1 |\n| y | 2 |")
+    assert read_block(doc, "a") == "| x | 1 |\n| y | 2 |\n" and read_block(doc, "b") == "other\n"
+    assert read_block(doc, "c") == ""

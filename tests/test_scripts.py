@@ -78,6 +78,7 @@ def test_study_speed_times_each_sweep_with_lightnings_loop_then_one_at_a_time_th
     monkeypatch.setattr(study_speed, "sweep_seconds", seconds)
     doc = tmp_path / "b.md"
     doc.write_text("x\n<!-- results:study-speed -->\nold\n<!-- /results -->\n")
+    monkeypatch.setattr(study_speed.os, "getloadavg", lambda: (1.25, 0, 0))
     study_speed.main(["entropy_kl", "rnn_clipping", "--jobs", "3", "--doc", str(doc)])
     assert [("experiment=entropy_kl" in c, c[-2:] == study_speed.BEFORE, "hydra.launcher.n_jobs=3" in c) for c in timed] == \
         [(True, True, False), (True, False, False), (True, False, True),
@@ -86,10 +87,23 @@ def test_study_speed_times_each_sweep_with_lightnings_loop_then_one_at_a_time_th
     assert study_speed.BEFORE == ["callbacks.multistep=null", "callbacks.fast_log=null"]
     assert "hydra/launcher=basic" in timed[1] and timed[2].count("hydra.launcher.n_jobs=3") == 1
     text = doc.read_text()
-    assert "| entropy_kl | 6 | 3 | 1 | 6.00× (2.00×) | met |" in text
-    assert "| rnn_clipping | 6 | 4 | 2 | 3.00× (1.50×) | met |" in text
+    today = __import__("datetime").date.today().isoformat()
+    assert f"| entropy_kl | 6 | 3 | 1 | 6.00× (2.00×) | met | {today} (1.2, 1.2) |" in text
+    assert f"| rnn_clipping | 6 | 4 | 2 | 3.00× (1.50×) | met | {today} (1.2, 1.2) |" in text
     assert "| 3 at a time, s |" in text
-    assert "Not measured in this run: lr_stability," in text and "old" not in text
+    assert "Not measured yet: lr_stability," in text and "old" not in text
+
+    # A later run of one study replaces its row and keeps the other's, date and all; in the studies' order.
+    doc.write_text(text.replace(today, "2000-01-01"))
+    timed.clear()
+    study_speed.main(["rnn_clipping", "--jobs", "3", "--doc", str(doc)])
+    rows = [line for line in doc.read_text().splitlines() if line.startswith(("| entropy_kl", "| rnn_clipping"))]
+    assert rows == ["| entropy_kl | 6 | 3 | 1 | 6.00× (2.00×) | met | 2000-01-01 (1.2, 1.2) |",
+                    f"| rnn_clipping | 6 | 4 | 2 | 3.00× (1.50×) | met | {today} (1.2, 1.2) |"]
+    assert len(timed) == 3
+    # Rows of a table with other columns (here, another number of runs at a time) are not kept.
+    study_speed.main(["rnn_clipping", "--jobs", "2", "--doc", str(doc)])
+    assert "| entropy_kl" not in doc.read_text() and "Not measured yet: lr_stability" in doc.read_text()
 
 
 def test_study_speed_refuses_an_unknown_study(capsys):

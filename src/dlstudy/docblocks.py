@@ -13,6 +13,13 @@ def replace_block(text: str, name: str, block: str) -> str:
     return pattern.sub(lambda m: f"<!-- results:{name} -->\n" + block.strip("\n") + "\n" + m.group(2), text)
 
 
+def read_block(path: Path, name: str) -> str:
+    """What stands between the markers of `name` in `path` ("" when the file or the block is missing)."""
+    text = path.read_text() if path.exists() else ""
+    found = re.search(rf"<!-- results:{re.escape(name)} -->\n?(.*?)<!-- /results -->", text, re.S)
+    return found.group(1) if found else ""
+
+
 def write_block(path: Path, name: str, text: str) -> None:
     """Put `text` between the markers of `name` in `path`."""
     try:
