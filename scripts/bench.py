@@ -162,7 +162,7 @@ def matmul_gflops(device: torch.device, n: int = 1024, reps: int = 20) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
 
 
-def startup(root: Path, reps: int = 3) -> tuple[float, float, float, int]:
+def startup(root: Path, reps: int) -> tuple[float, float, float, int]:
     """Median seconds from launching `dlstudy-train` to its first training step; to the end of a plain
     `import lightning`; and to the end of `import lightning` as dlstudy-train imports it (dlstudy.cli: the garbage
     collector paused), each after one warm-up so that all read the same file cache; and the peak resident memory
@@ -264,7 +264,7 @@ def main() -> None:
         cnn_a2 = hand_loop(X, y, None, fused=True)
         cnn_b, _ = dlstudy_run(root, None, *on_gpu)
         gflops = matmul_gflops(device)
-        first_step, import_s, paused_s, peak = startup(root)
+        first_step, import_s, paused_s, peak = startup(root, args.reps)
         if not args.gpu:  # a question about CPU cores (and the joblib launcher is not on the GPU image)
             sequential = sweep_seconds(root)
             parallel = sweep_seconds(root, *launcher(2))  # as make studies runs two at a time
