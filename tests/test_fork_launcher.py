@@ -85,3 +85,30 @@ def test_ctrl_c_stops_the_running_jobs_and_starts_no_other(tmp_path):
     assert [name.split(",")[0] for name in started] == ["0_optimizer.lr=0.001", "1_optimizer.lr=0.002"], \
         "no job starts after Ctrl-C"
     assert [read_status(sweep / name)["status"] for name in started] == ["interrupted"] * 2
+
+
+def test_a_killed_worker_ends_the_sweep_with_an_error_not_as_interrupted(tmp_path):
+    """A worker that dies (SIGKILL: out of memory, say) is not a Ctrl-C: the sweep says so and exits 1."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import QUIET, cpu_unless_named
+
+    sweep = tmp_path / "sweep"
+    exe = Path(sys.executable).with_name("dlstudy-train")
+    args = ["-m", "trainer.max_epochs=200", "optimizer.lr=0.001,0.002", "hydra/launcher=fork",
+            "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}", *QUIET]
+    proc = subprocess.Popen([str(exe), *args], cwd=tmp_path, start_new_session=True, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ | cpu_unless_named(args))
+    deadline = time.time() + 120
+    while not list(sweep.glob("*/checkpoints/last.ckpt")):  # the one worker is training
+        assert proc.poll() is None and time.time() < deadline, "a job should be training"
+        time.sleep(0.2)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    os.kill(int(children[0]), signal.SIGKILL)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "a worker died; 2 of 2 jobs have no result" in output, output[-2000:]

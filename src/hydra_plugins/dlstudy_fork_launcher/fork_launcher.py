@@ -24,6 +24,7 @@ from pathlib import Path
 from hydra.plugins.launcher import Launcher
 
 log = logging.getLogger(__name__)
+INTERRUPTED = 128 + signal.SIGINT  # the exit status of a worker whose job Ctrl-C stopped (as dlstudy-train's)
 
 
 def check_fork_safe() -> None:
@@ -53,7 +54,7 @@ def _work(jobs: list, todo, stop, results, sweep_pid: int) -> None:
         try:
             out = execute_job(*jobs[i])
         except KeyboardInterrupt:
-            return
+            sys.exit(INTERRUPTED)  # as a job stopped by GracefulStop ends its worker
         except Exception as e:
             out = e
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -99,24 +100,28 @@ class ForkLauncher(Launcher):
         todo, stop = ctx.SimpleQueue(), ctx.Event()
         for i in [*range(n), *[None] * workers]:
             todo.put(i)
-        pipes, procs = [], []
+        pipes, procs = {}, []
         for _ in range(workers):
             receive, send = ctx.Pipe(duplex=False)
             procs.append(ctx.Process(target=_work, args=(jobs, todo, stop, send, os.getpid())))
             procs[-1].start()
             send.close()  # the worker holds the only sending end: its exit is an EOF here
-            pipes.append(receive)
-        results = {}
+            pipes[receive] = procs[-1]
+        results, interrupted = {}, False
         try:
             while len(results) < n:
                 if not pipes:
+                    if interrupted:  # the sweep's own SIGINT may come later than its workers' ends, on a busy machine
+                        raise KeyboardInterrupt
                     raise RuntimeError(f"hydra/launcher=fork: a worker died; {n - len(results)} of {n} jobs have no "
                                        "result (see the jobs' logs)")
-                for pipe in wait(pipes):
+                for pipe in wait(list(pipes)):
                     try:
                         i, blob = pipe.recv()
                     except EOFError:
-                        pipes.remove(pipe)
+                        worker = pipes.pop(pipe)
+                        worker.join()
+                        interrupted |= worker.exitcode in (INTERRUPTED, -signal.SIGINT)
                         continue
                     results[i] = pickle.loads(blob)
                     if isinstance(results[i], BaseException):
