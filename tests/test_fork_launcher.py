@@ -57,9 +57,8 @@ def test_zero_workers_is_an_error():
         ForkLauncher(0).workers(3)
 
 
-def test_ctrl_c_stops_the_running_jobs_and_starts_no_other(tmp_path):
-    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, once the first jobs are training."""
-    import signal
+def start_training_sweep(tmp_path, lrs: str, n_jobs: int, training: int):
+    """A long sweep in its own process group, returned once `training` of its jobs are past their first epoch."""
     import subprocess
     import sys
     import time
@@ -69,14 +68,22 @@ def test_ctrl_c_stops_the_running_jobs_and_starts_no_other(tmp_path):
 
     sweep = tmp_path / "sweep"
     exe = Path(sys.executable).with_name("dlstudy-train")
-    args = ["-m", "trainer.max_epochs=200", "optimizer.lr=0.001,0.002,0.003,0.004", "hydra/launcher=fork",
-            "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}", *QUIET]
+    args = ["-m", "trainer.max_epochs=200", f"optimizer.lr={lrs}", "hydra/launcher=fork",
+            f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={sweep}", *QUIET]
     proc = subprocess.Popen([str(exe), *args], cwd=tmp_path, start_new_session=True, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ | cpu_unless_named(args))
     deadline = time.time() + 120
-    while len(list(sweep.glob("*/checkpoints/last.ckpt"))) < 2:  # both past their first epoch: training
-        assert proc.poll() is None and time.time() < deadline, "two jobs should be training"
+    while len(list(sweep.glob("*/checkpoints/last.ckpt"))) < training:
+        assert proc.poll() is None and time.time() < deadline, f"{training} jobs should be training"
         time.sleep(0.2)
+    return proc, sweep
+
+
+def test_ctrl_c_stops_the_running_jobs_and_starts_no_other(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it, once the first jobs are training."""
+    import signal
+
+    proc, sweep = start_training_sweep(tmp_path, "0.001,0.002,0.003,0.004", n_jobs=2, training=2)
     os.killpg(proc.pid, signal.SIGINT)
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGINT, output[-2000:]
@@ -90,23 +97,9 @@ def test_ctrl_c_stops_the_running_jobs_and_starts_no_other(tmp_path):
 def test_a_killed_worker_ends_the_sweep_with_an_error_not_as_interrupted(tmp_path):
     """A worker that dies (SIGKILL: out of memory, say) is not a Ctrl-C: the sweep says so and exits 1."""
     import signal
-    import subprocess
-    import sys
-    import time
     from pathlib import Path
 
-    from tests.conftest import QUIET, cpu_unless_named
-
-    sweep = tmp_path / "sweep"
-    exe = Path(sys.executable).with_name("dlstudy-train")
-    args = ["-m", "trainer.max_epochs=200", "optimizer.lr=0.001,0.002", "hydra/launcher=fork",
-            "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}", *QUIET]
-    proc = subprocess.Popen([str(exe), *args], cwd=tmp_path, start_new_session=True, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ | cpu_unless_named(args))
-    deadline = time.time() + 120
-    while not list(sweep.glob("*/checkpoints/last.ckpt")):  # the one worker is training
-        assert proc.poll() is None and time.time() < deadline, "a job should be training"
-        time.sleep(0.2)
+    proc, _ = start_training_sweep(tmp_path, "0.001,0.002", n_jobs=1, training=1)
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     assert len(children) == 1, children
     os.kill(int(children[0]), signal.SIGKILL)
