@@ -49,17 +49,21 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def scalars(run_dir: Path) -> dict[str, list[float]]:
-    """Every scalar series in a run folder's event files, by tag."""
-    ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-    ea.Reload()
-    return {tag: [e.value for e in ea.Scalars(tag)] for tag in ea.Tags()["scalars"]}
+    """Every scalar series in a run folder's event files, by tag, in step order (as TensorBoard plots them).
+
+    The files are read in name order, which starts with the second each was opened: a run resumed within the
+    second its interrupted process opened its file can sort before it (by process id), so file order is not
+    step order."""
+    return {tag: [value for _, value in points] for tag, points in series(run_dir).items()}
 
 
 def series(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
-    """Every scalar series in a run folder's event files as (step, value) pairs, by tag."""
+    """Every scalar series in a run folder's event files as (step, value) pairs, by tag, in step order (a stable
+    sort: a step written twice keeps its order)."""
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     ea.Reload()
-    return {tag: [(e.step, e.value) for e in ea.Scalars(tag)] for tag in ea.Tags()["scalars"]}
+    return {tag: sorted(((e.step, e.value) for e in ea.Scalars(tag)), key=lambda point: point[0])
+            for tag in ea.Tags()["scalars"]}
 
 
 def event_accumulator(run_dir: Path) -> EventAccumulator:
