@@ -98,18 +98,18 @@ class IDXImageDataModule(InMemoryDataModule):
         folder = self.source()
         if folder is None:
             raise ValueError(self._missing_message("prepare_data was not run, or they were removed"))
-        (train_X, train_y), test = (self._read(folder, prefix) for prefix in ("train", "t10k"))
+        (train_X, train_y), test = self._read(folder, "train", mapped=True), self._read(folder, "t10k")
         if self.val_size >= len(train_y):
             raise ValueError(f"val_size={self.val_size} leaves no training images (the files hold {len(train_y)})")
         perm = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(self.seed))
         val, fit = perm[:self.val_size], perm[self.val_size:]
-        test = test[0].clone(), test[1]  # the images were mapped from the file (read_idx): a copy of its own
         self.splits = {"train": gather(train_X, train_y, fit), "val": gather(train_X, train_y, val), "test": test}
 
-    def _read(self, folder: Path, prefix: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images (N, 1, 28, 28) uint8 and labels (N,) int64, checked against each other and the class count."""
+    def _read(self, folder: Path, prefix: str, mapped: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images (N, 1, 28, 28) uint8 and labels (N,) int64, checked against each other and the class count.
+        `mapped`: the images are mapped from their file (read_idx), for a caller that copies what it keeps."""
         images_path, labels_path = (_find(folder, f"{prefix}-{kind}") for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
-        images, labels = read_idx(images_path, mapped=True), read_idx(labels_path)  # images: setup copies them
+        images, labels = read_idx(images_path, mapped=mapped), read_idx(labels_path)
         if images.ndim != 3 or tuple(images.shape[1:]) != self.input_shape[1:]:
             raise ValueError(f"{images_path} holds images of shape {tuple(images.shape[1:])}, expected 28x28")
         if labels.ndim != 1 or len(labels) != len(images):

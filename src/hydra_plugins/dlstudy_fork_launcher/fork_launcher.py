@@ -128,7 +128,7 @@ class ForkLauncher(Launcher):
                         raise results[i]
         except KeyboardInterrupt:  # Ctrl-C: the running jobs stop themselves (GracefulStop); no other job starts
             log.error(f"interrupted: {n - len(results)} of {n} jobs unfinished")
-            raise SystemExit(128 + signal.SIGINT) from None
+            raise SystemExit(INTERRUPTED) from None
         finally:
             stop.set()  # after Ctrl-C or an error: no worker starts another job (running jobs stop themselves)
             for p in procs:
