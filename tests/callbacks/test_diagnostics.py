@@ -2,15 +2,17 @@
 
 import pytest
 import torch
+from torch import nn
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from dlstudy.callbacks import Diagnostics
+from dlstudy.multistep import MultiStep
 from dlstudy.data import DigitsDataModule
 from dlstudy.data.sequences import AddingDataModule
 from dlstudy.models import Classifier, Regressor
 from dlstudy.nets import MLP, RNN, ReLUAlpha
-from tests.conftest import quick_trainer, scalars
+from tests.conftest import quick_trainer, scalars, series
 
 
 @pytest.mark.parametrize("rule, used", [("chain", 0.5), ("paper", 1.0)])
@@ -58,3 +60,29 @@ def test_grad_norm_of_a_recurrent_layer_is_the_norm_of_all_its_weight_gradients(
     assert s[f"diag/{name}/grad_norm"] == [pytest.approx(rnn.norm().item(), rel=1e-6)]
     head = next(n for n in oracle.grads if not n.startswith("net.rnn."))
     assert s[f"diag/{head.rsplit('.', 1)[0]}/grad_norm"] == [pytest.approx(oracle.grads[head].norm().item(), rel=1e-6)]
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_hooks_are_on_the_activations_only_for_the_steps_logged(tmp_path, steps):
+    """Every 3rd step is logged; on the others no activation carries a hook (a full backward hook costs every call
+    of its module autograd nodes), in Lightning's loop and in multistep's groups; none is left after the fit."""
+    seen = []
+
+    class Seen(nn.ReLU):
+        def forward(self, X):
+            seen.append((self.training, trainer.global_step, bool(self._forward_hooks), bool(self._backward_hooks)))
+            return super().forward(X)
+
+    torch.manual_seed(0)
+    net = MLP(64, [16, 16], 10, activation=Seen)
+    trainer = quick_trainer(max_steps=10, limit_val_batches=1, val_check_interval=4, check_val_every_n_epoch=None,
+                            logger=TensorBoardLogger(tmp_path, name="", version=""),
+                            callbacks=[MultiStep(steps), Diagnostics(every_n_steps=3, histograms=False)])
+    trainer.fit(Classifier(net, num_classes=10), datamodule=DigitsDataModule())
+    training = [s[1:] for s in seen if s[0]]
+    assert sorted({step for step, *_ in training}) == list(range(10))
+    assert all(fwd == bwd == (step % 3 == 0) for step, fwd, bwd in training), training
+    assert [s for s in seen if not s[0] and (s[2] or s[3])] == []  # validation: no hooks
+    logged = {tag: [step for step, _ in points] for tag, points in series(tmp_path).items() if tag.startswith("diag/")}
+    assert logged and all(steps == [0, 3, 6, 9] for steps in logged.values()), logged
+    assert not any(m._forward_hooks or m._backward_hooks for m in net.modules())

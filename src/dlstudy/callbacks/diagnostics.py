@@ -1,8 +1,9 @@
 """Per-layer activation and gradient statistics in TensorBoard (`callbacks=diagnostics`).
 
 Hooks every activation module (the nonlinearity's input is the layer's pre-activation) and every
-weight. The hooks are registered only when this callback is in the run, and do nothing except on
-the steps they log (every N steps, step 0 included: the statistics at initialisation). Keys:
+weight, only for the steps it logs (every N steps, step 0 included: the statistics at initialisation).
+The hooks are removed between them: a full backward hook, even one that returns at once, wraps every
+call of its module in autograd nodes, which costs a deep net about a tenth of each step. Keys:
 act_mean, act_std, zero_frac, dead_frac, preact_zero_frac (exact zeros entering the activation),
 alpha_used_frac and alpha_used_count (where ReLU'(0) decides the gradient, by the module's rule), grad_norm.
 """
@@ -26,18 +27,25 @@ class Diagnostics(Callback):
         if every_n_steps <= 0:
             raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}")
         self.every_n_steps, self.histograms = every_n_steps, histograms
-        self.active, self.stats, self.handles = False, {}, []
+        self.active, self.stats, self.handles, self.module = False, {}, [], None
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        for name, module in pl_module.named_modules():
-            if isinstance(module, ACTIVATIONS) and not isinstance(module, nn.Identity):
-                self.handles.append(module.register_forward_hook(self._forward(name)))
-                self.handles.append(module.register_full_backward_hook(self._backward(name)))
+        self.module = pl_module
+
+    def _hook(self, on: bool) -> None:
+        """Register the hooks on every activation module (on) or remove them."""
+        if on and not self.handles:
+            for name, module in self.module.named_modules():
+                if isinstance(module, ACTIVATIONS) and not isinstance(module, nn.Identity):
+                    self.handles.append(module.register_forward_hook(self._forward(name)))
+                    self.handles.append(module.register_full_backward_hook(self._backward(name)))
+        elif not on:
+            for h in self.handles:
+                h.remove()
+            self.handles = []
 
     def _forward(self, name: str):
         def hook(module, inputs, output):
-            if not self.active:
-                return
             x, out = inputs[0].detach(), output.detach().float()
             zero_in = x == 0
             dead = (out.reshape(len(out), -1) == 0).all(0).float().mean()  # units silent on the whole batch
@@ -50,7 +58,7 @@ class Diagnostics(Callback):
 
     def _backward(self, name: str):
         def hook(module, grad_input, grad_output):
-            if not self.active or name not in self.stats:
+            if name not in self.stats:
                 return
             zero_in = self.stats[name].pop("_zero_in")
             # Where the input is exactly 0, ReLU'(0) decides the gradient: under the chain rule only where a
@@ -67,9 +75,11 @@ class Diagnostics(Callback):
         """Record the forward and backward of optimizer step `step` if it is one we log."""
         self.active = step % self.every_n_steps == 0 and writer_of(trainer) is not None
         self.stats = {}
+        self._hook(self.active)
 
     def on_validation_start(self, trainer: L.Trainer, pl_module) -> None:
         self.active = False
+        self._hook(False)
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer) -> None:
         if self.active:
@@ -93,6 +103,5 @@ class Diagnostics(Callback):
                 writer.add_histogram(f"diag/{name}/activations", act.flatten()[:65536], step)
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles = []
+        self.active = False
+        self._hook(False)
