@@ -7,6 +7,7 @@ from torch import nn
 
 from dlstudy.nets.activations import make_activation
 from dlstudy.nets.mlp import MLP
+from dlstudy.nets.pool import MaxPool2d
 
 
 class CNN(nn.Module):
@@ -28,7 +29,7 @@ class CNN(nn.Module):
             # a conv followed by batch norm needs no bias: the norm's shift replaces it
             layers.append(nn.Conv2d(width, c, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
             layers += [nn.BatchNorm2d(c)] if batch_norm else []
-            layers += [make_activation(activation), nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)]
+            layers += [make_activation(activation), MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)]
             width = c
         self.features = nn.Sequential(*layers)
         if min(input_shape[1:]) < 2 ** len(channels):
