@@ -18,6 +18,24 @@ def test_shift_images_moves_every_pixel_and_fills_with_the_background():
     assert torch.equal(shift_images(X, 0, torch.stack([right, up])), X)
 
 
+def gathered(X: torch.Tensor, p: int, directions: torch.Tensor) -> torch.Tensor:
+    """The oracle: every output pixel read from the padded input at (y - dy, x - dx), one index per pixel."""
+    B, C, H, W = X.shape
+    padded = torch.nn.functional.pad(X, (p, p, p, p), value=float(X.amin()))
+    dy, dx = (directions * p).T
+    rows = (torch.arange(H) + p - dy[:, None])[:, None, :, None]  # (B, 1, H, 1)
+    cols = (torch.arange(W) + p - dx[:, None])[:, None, None, :]  # (B, 1, 1, W)
+    return padded[torch.arange(B)[:, None, None, None], torch.arange(C)[None, :, None, None], rows, cols]
+
+
+@pytest.mark.parametrize("pixels", [1, 3])
+def test_shift_images_is_the_per_pixel_gather(pixels):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(40, 2, 7, 9, generator=g)
+    directions = DIRECTIONS[torch.randint(0, 4, (40,), generator=g)]
+    assert torch.equal(shift_images(X, pixels, directions), gathered(X, pixels, directions))
+
+
 class Blobs(InMemoryDataModule):
     """16x16 black images with one bright 2x2 square away from the border; the class is its brightness."""
 

@@ -14,12 +14,13 @@ def shift_images(X: torch.Tensor, pixels: int, directions: torch.Tensor) -> torc
         return X
     p = pixels
     padded = torch.nn.functional.pad(X, (p, p, p, p), value=float(X.amin()))  # (B, C, H+2p, W+2p)
-    dy, dx = (directions.to(X.device) * p).T  # (B,), (B,)
-    rows = (torch.arange(H, device=X.device) + p - dy[:, None])[:, None, :, None]  # (B, 1, H, 1)
-    cols = (torch.arange(W, device=X.device) + p - dx[:, None])[:, None, None, :]  # (B, 1, 1, W)
-    b = torch.arange(B, device=X.device)[:, None, None, None]
-    c = torch.arange(C, device=X.device)[None, :, None, None]
-    return padded[b, c, rows, cols]  # (B, C, H, W): out[y, x] = in[y - dy, x - dx]
+    out = torch.empty_like(X)
+    directions = directions.to(X.device)
+    for d in directions.unique(dim=0):  # one window of the padded images per direction: out[y, x] = in[y - dy, x - dx]
+        i = (directions == d).all(1).nonzero().squeeze(1)  # the images moving along d
+        top, left = (p - d * p).tolist()
+        out[i] = padded[i, :, top:top + H, left:left + W]
+    return out  # (B, C, H, W)
 
 
 class ShiftedTestAccuracy(Callback):
