@@ -144,6 +144,28 @@ def test_idx_round_trip_matches_torchvision(tmp_path):
             read_idx(tmp_path / "empty", mapped=mapped)
 
 
+def test_a_gz_file_is_decompressed_once_per_version_and_each_read_is_its_own_copy(tmp_path, monkeypatch):
+    """A sweep's worker runs job after job on the same .gz files: they are decompressed once, unless rewritten."""
+    import gzip
+
+    from dlstudy.data import idx
+
+    calls, decompress = [], gzip.decompress
+    monkeypatch.setattr(gzip, "decompress", lambda data: calls.append(1) or decompress(data))
+    idx._decompressed.cache_clear()
+    images = torch.randint(0, 256, (7, 28, 28), dtype=torch.uint8)
+    write_idx(tmp_path / "i", images)
+    path = tmp_path / "i.gz"
+    path.write_bytes(gzip.compress((tmp_path / "i").read_bytes()))
+    first = idx.read_idx(path)
+    first.zero_()  # a caller that writes into what it was given
+    assert torch.equal(idx.read_idx(path), images) and len(calls) == 1
+    path.write_bytes(gzip.compress(b"not an IDX file at all"))
+    with pytest.raises(ValueError, match="not an IDX file"):  # the rewritten file, not the cached one
+        idx.read_idx(path)
+    assert len(calls) == 2
+
+
 def test_splits_do_not_change_when_the_files_are_rewritten(fake_mnist):
     """setup maps the image files instead of reading them; every split must still be a copy of its own."""
     dm = MNISTDataModule(data_dir=str(fake_mnist), val_size=100, download=False)
