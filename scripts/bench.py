@@ -259,7 +259,7 @@ def main() -> None:
                     times.setdefault((net, name), []).append(hand_loop(X, y, hiddens, EPOCHS[net], **adam))
                 seconds, steps[net] = dlstudy_run(root, net, *on_gpu)
                 times.setdefault((net, "b"), []).append(seconds)
-                line += [f"{net} {k} {v[-1]:.2f} s" for (n, k), v in times.items() if n == net]
+                line += [f"{net} {k} {times[net, k][-1]:.2f} s" for k in ("a", "a2", "b")]
             times.setdefault(("784-512-512-10", "c"), []).append(torchvision_loop(root, device))
             print(f"rep {rep}: " + ", ".join(line) + f", c {times['784-512-512-10', 'c'][-1]:.2f} s", flush=True)
         print("one CNN epoch, then start-up", flush=True)  # the phases after the repetitions, for a log cut short
