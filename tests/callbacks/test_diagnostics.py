@@ -86,3 +86,19 @@ def test_hooks_are_on_the_activations_only_for_the_steps_logged(tmp_path, steps)
     logged = {tag: [step for step, _ in points] for tag, points in series(tmp_path).items() if tag.startswith("diag/")}
     assert logged and all(steps == [0, 3, 6, 9] for steps in logged.values()), logged
     assert not any(m._forward_hooks or m._backward_hooks for m in net.modules())
+
+
+def test_a_compiled_net_resumed_between_logged_steps_still_logs_them(tmp_path):
+    """torch.compile does not watch hooks: a net first traced on a step that is not logged (a resume) must still
+    call the hooks of the steps that are, so a compiled net keeps them all along."""
+    torch.manual_seed(0)
+    dm = DigitsDataModule()
+    first = quick_trainer(max_steps=4, limit_val_batches=0)
+    first.fit(Classifier(MLP(64, [16], 10), num_classes=10), datamodule=dm)
+    first.save_checkpoint(tmp_path / "step4.ckpt")
+    system = Classifier(MLP(64, [16], 10), num_classes=10, compile="eager")
+    trainer = quick_trainer(max_steps=10, limit_val_batches=0, logger=TensorBoardLogger(tmp_path, name="", version=""),
+                            callbacks=[Diagnostics(every_n_steps=3, histograms=False)])
+    trainer.fit(system, datamodule=dm, ckpt_path=tmp_path / "step4.ckpt", weights_only=False)
+    steps = {tag: [step for step, _ in points] for tag, points in series(tmp_path).items() if tag.startswith("diag/")}
+    assert steps["diag/net.layers.2/act_std"] == [6, 9] and steps["diag/net.layers.1/grad_norm"] == [6, 9], steps

@@ -3,7 +3,9 @@
 Hooks every activation module (the nonlinearity's input is the layer's pre-activation) and every
 weight, only for the steps it logs (every N steps, step 0 included: the statistics at initialisation).
 The hooks are removed between them: a full backward hook, even one that returns at once, wraps every
-call of its module in autograd nodes, which costs a deep net about a tenth of each step. Keys:
+call of its module in autograd nodes, which costs a deep net about a tenth of each step. A compiled net
+keeps them for the whole fit: torch.compile does not watch a module's hooks, so a graph traced without
+them would never call hooks added later. Keys:
 act_mean, act_std, zero_frac, dead_frac, preact_zero_frac (exact zeros entering the activation),
 alpha_used_frac and alpha_used_count (where ReLU'(0) decides the gradient, by the module's rule), grad_norm.
 """
@@ -27,13 +29,15 @@ class Diagnostics(Callback):
         if every_n_steps <= 0:
             raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}")
         self.every_n_steps, self.histograms = every_n_steps, histograms
-        self.active, self.stats, self.handles, self.module = False, {}, [], None
+        self.active, self.stats, self.handles, self.module, self.keep = False, {}, [], None, False
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.module = pl_module
+        self.module, self.keep = pl_module, getattr(pl_module, "compiled", False)
+        self._hook(self.keep)
 
     def _hook(self, on: bool) -> None:
         """Register the hooks on every activation module (on) or remove them."""
+        on = on or self.keep
         if on and not self.handles:
             for name, module in self.module.named_modules():
                 if isinstance(module, ACTIVATIONS) and not isinstance(module, nn.Identity):
@@ -46,6 +50,8 @@ class Diagnostics(Callback):
 
     def _forward(self, name: str):
         def hook(module, inputs, output):
+            if not self.active:
+                return
             x, out = inputs[0].detach(), output.detach().float()
             zero_in = x == 0
             dead = (out.reshape(len(out), -1) == 0).all(0).float().mean()  # units silent on the whole batch
@@ -58,7 +64,7 @@ class Diagnostics(Callback):
 
     def _backward(self, name: str):
         def hook(module, grad_input, grad_output):
-            if name not in self.stats:
+            if not self.active or name not in self.stats:
                 return
             zero_in = self.stats[name].pop("_zero_in")
             # Where the input is exactly 0, ReLU'(0) decides the gradient: under the chain rule only where a
@@ -103,5 +109,5 @@ class Diagnostics(Callback):
                 writer.add_histogram(f"diag/{name}/activations", act.flatten()[:65536], step)
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        self.active = False
+        self.active, self.keep = False, False
         self._hook(False)

@@ -50,6 +50,11 @@ class System(L.LightningModule):
             chosen.persistent(True)
             setattr(self, f"{stage}_metrics", chosen.clone(prefix=f"{stage}/"))
 
+    @property
+    def compiled(self) -> bool:
+        """Whether the net runs compiled (`compile=`)."""
+        return self._run_net is not self.net
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self._run_net(X)
 
