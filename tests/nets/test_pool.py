@@ -64,3 +64,16 @@ def test_cnn_trains_as_with_torchs_pooling():
     assert not any(isinstance(m, MaxPool2d) for m in nets[1].modules())
     for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16, torch.float16])
+def test_other_dtypes_match_torchs(dtype):
+    X = ties((4, 8, 10, 10)).to(dtype)
+    grad = torch.randn(4, 8, 5, 5, generator=torch.Generator().manual_seed(1)).to(dtype)
+    results = []
+    for pool in (nn.MaxPool2d(2), MaxPool2d(2)):
+        X_ = X.clone().requires_grad_(True)
+        out = pool(X_)
+        out.backward(grad)
+        results.append((out, X_.grad))
+    assert all(torch.equal(a, b) for a, b in zip(*results))
