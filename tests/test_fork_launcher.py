@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from dlstudy.runs import read_status
-from hydra_plugins.dlstudy_fork_launcher.fork_launcher import ForkLauncher, check_fork_safe
+from hydra_plugins.dlstudy_fork_launcher.fork_launcher import ComposedOnce, ForkLauncher, check_fork_safe
 
 SWEEP = ["-m", "debug=fast", "loss=cross_entropy,square,focal"]
 
@@ -105,3 +105,46 @@ def test_a_killed_worker_ends_the_sweep_with_an_error_not_as_interrupted(tmp_pat
     os.kill(int(children[0]), signal.SIGKILL)
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "a worker died; 2 of 2 jobs have no result" in output, output[-2000:]
+
+
+def test_each_jobs_config_is_composed_once_and_resolves_the_sweeps_own_folder(train, tmp_path, monkeypatch):
+    """Hydra's sweeper composes every job's config in the sweep's process to check it; the workers use those and
+    compose none. A sweep folder named to the microsecond by ${now:} still holds every job: the workers' configs
+    resolve it from the sweep's cache, as a fresh composition would."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    log, load = tmp_path / "compositions", ConfigLoaderImpl.load_configuration
+
+    def logged(self, *args, **kwargs):
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", logged)
+    sweep = train(*SWEEP, "hydra/launcher=fork", "hydra.launcher.n_jobs=2", "hydra.sweep.dir=" +
+                  str(tmp_path / "sweeps" / "${now:%H-%M-%S-%f}"))
+    assert sweep.exists() is False  # the train fixture's folder was overridden by the one above
+    folders = list((tmp_path / "sweeps").iterdir())
+    assert len(folders) == 1 and [p.name for p in jobs_of(folders[0])] == \
+        ["0_loss=cross_entropy", "1_loss=square", "2_loss=focal"]
+    assert [read_status(p)["status"] for p in jobs_of(folders[0])] == ["finished"] * 3
+    assert log.read_text().split() == [str(os.getpid())] * 4  # the sweep's config, then the check of each job
+
+
+def test_a_kept_config_takes_the_sweeps_resolver_cache_as_it_is_when_its_job_starts():
+    """What a fresh composition in the worker would copy (Hydra's load_sweep_config copies the sweep config's
+    cache of resolved values: ${now:}, the sweep folder), also when the sweep resolved more after the check."""
+    from itertools import count
+
+    from omegaconf import OmegaConf
+
+    ticks = count()
+    OmegaConf.register_new_resolver("test_tick", lambda: next(ticks), use_cache=True, replace=True)
+    composed = ComposedOnce(lambda master, overrides: OmegaConf.create({"overrides": list(overrides)}))
+    master = OmegaConf.create({"t": "${test_tick:}"})
+    kept = composed(master, ["a=1"])  # the sweep's check
+    assert master.t == 0  # resolved after the check: now in the sweep config's cache
+    composed.sweep_pid = -1  # as in a forked worker
+    config = composed(master, ["a=1"])
+    assert config is kept and OmegaConf.get_cache(config) == OmegaConf.get_cache(master) != {}
+    assert composed(master, ["a=1"]) is not kept  # used once: a second request composes afresh
