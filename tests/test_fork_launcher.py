@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from dlstudy.runs import read_status
-from hydra_plugins.dlstudy_fork_launcher.fork_launcher import ComposedOnce, ForkLauncher, check_fork_safe
+from hydra_plugins.dlstudy_fork_launcher.composed_once import ComposedOnce
+from hydra_plugins.dlstudy_fork_launcher.fork_launcher import ForkLauncher, check_fork_safe
 
 SWEEP = ["-m", "debug=fast", "loss=cross_entropy,square,focal"]
 
