@@ -29,17 +29,16 @@ class Diagnostics(Callback):
         if every_n_steps <= 0:
             raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}")
         self.every_n_steps, self.histograms = every_n_steps, histograms
-        self.active, self.stats, self.handles, self.module, self.keep = False, {}, [], None, False
+        self.active, self.stats, self.handles, self.keep = False, {}, [], False
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.module, self.keep = pl_module, getattr(pl_module, "compiled", False)
-        self._hook(self.keep)
+        self.keep = getattr(pl_module, "compiled", False)  # hooks for the whole fit (see the module's docstring)
+        self._hook(pl_module, self.keep)
 
-    def _hook(self, on: bool) -> None:
+    def _hook(self, pl_module: L.LightningModule, on: bool) -> None:
         """Register the hooks on every activation module (on) or remove them."""
-        on = on or self.keep
         if on and not self.handles:
-            for name, module in self.module.named_modules():
+            for name, module in pl_module.named_modules():
                 if isinstance(module, ACTIVATIONS) and not isinstance(module, nn.Identity):
                     self.handles.append(module.register_forward_hook(self._forward(name)))
                     self.handles.append(module.register_full_backward_hook(self._backward(name)))
@@ -81,11 +80,11 @@ class Diagnostics(Callback):
         """Record the forward and backward of optimizer step `step` if it is one we log."""
         self.active = step % self.every_n_steps == 0 and writer_of(trainer) is not None
         self.stats = {}
-        self._hook(self.active)
+        self._hook(trainer.lightning_module, self.active or self.keep)
 
     def on_validation_start(self, trainer: L.Trainer, pl_module) -> None:
         self.active = False
-        self._hook(False)
+        self._hook(pl_module, self.keep)
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer) -> None:
         if self.active:
@@ -109,5 +108,5 @@ class Diagnostics(Callback):
                 writer.add_histogram(f"diag/{name}/activations", act.flatten()[:65536], step)
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        self.active, self.keep = False, False
-        self._hook(False)
+        self.active = self.keep = False
+        self._hook(pl_module, False)

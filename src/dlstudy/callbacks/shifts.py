@@ -9,7 +9,7 @@ DIRECTIONS = torch.tensor([[0, 1], [0, -1], [1, 0], [-1, 0]])  # right, left, do
 
 def shift_images(X: torch.Tensor, pixels: int, directions: torch.Tensor) -> torch.Tensor:
     """Move image i by `pixels` along directions[i] (one of DIRECTIONS), filling with the background (the minimum)."""
-    B, C, H, W = X.shape
+    H, W = X.shape[2:]
     if pixels == 0:
         return X
     p = pixels
