@@ -30,7 +30,7 @@ studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stab
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)
 
-study-speed: $(STAMP)  ## each study's sweep with Lightning's own loop, then with multistep; ARGS="lr_stability ..." for some
+study-speed: $(STAMP)  ## each study's sweep on the code before issue #11, then as make studies runs it now; ARGS="lr_stability ..." for some
 	$(BIN)/python scripts/study_speed.py $(ARGS)
 
 mutation: $(STAMP)  ## mutation testing of the pure-logic modules (docs/mutation.md); CPU-heavy, runs under nice

@@ -1,8 +1,9 @@
-"""Each study's whole sweep before and after, measured in one run: the sweep `make studies` runs, back to back so
-that all see the same moment of a shared machine, three times: one run at a time with Lightning's own loop and
-logging (`callbacks.multistep=null callbacks.fast_log=null`: one optimizer step per Lightning step and Lightning's
-own `self.log`, as before issue #11's work); one at a time with both (as shipped, one run at a time); and as it
-ships, with one run per core at a time (`make studies --jobs`).
+"""Each study's whole sweep before and after issue #11's work, measured in one run: first the code as it was before
+(BEFORE_REV, unpacked from git, its sweep launched as that code's `make studies` launched it: one run at a time, or
+its experiment's own launcher), then the code as it is, as `make studies` runs it now; back to back, so that both
+see the same moment of a shared machine. Both run the same sweep (today's overrides, and the settings an experiment
+gained since: SAME_SWEEP), and the script checks that they did: every job's config the same but for the callbacks
+and the trainer's settings the old code did not have.
 Only the sweep is timed (not a study's `after` work, which trains nothing). Rewrites the `results:study-speed`
 block of docs/benchmarks.md: the rows of the studies measured now; each other study keeps the row of the run
 that last measured it, with that run's date and load.
@@ -12,31 +13,103 @@ that last measured it, with that run's date and load.
 
 import argparse
 import datetime
+import io
 import os
 import platform
 import shutil
 import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 
 from dlstudy import PROJECT_ROOT
 from dlstudy.docblocks import read_block, write_block
-from dlstudy.studies import STUDIES
+from dlstudy.studies import STUDIES, Study
 from dlstudy.studies.runner import DEFAULT_JOBS, command
 
-BEFORE = ["callbacks.multistep=null", "callbacks.fast_log=null"]  # dlstudy.multistep and dlstudy.fast_log off
+# main just before issue #11's first change (multistep) was merged: the code the studies ran with before.
+BEFORE_REV = "8311a91b511e383021806a6c7ba440ac07c5a21a"
+# What a study's experiment config gained since BEFORE_REV, given to the old code so that it runs today's sweep.
+SAME_SWEEP = {"init_depth": ["trainer.max_epochs=30"], "rnn_memory": ["data.seq_len=10,25,50,100"]}
 TARGET = 1.7  # issue: every study's sweep at least 1.7x faster
 
 
-def sweep_seconds(cmd: list[str], sweep: Path) -> float:
+def sweep_seconds(cmd: list[str], cwd: Path = PROJECT_ROOT, env: dict | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
-    shutil.rmtree(sweep)
-    return seconds
+    subprocess.run(cmd, check=True, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def before_tree(tmp: Path) -> Path:
+    """The project's files at BEFORE_REV, unpacked from git under `tmp`."""
+    archive = subprocess.run(["git", "archive", "--format=tar", BEFORE_REV], cwd=PROJECT_ROOT, capture_output=True)
+    if archive.returncode:
+        sys.exit(f"study-speed: the code before issue #11 (commit {BEFORE_REV[:7]}) is not in this clone's git history "
+                 f"({archive.stderr.decode().strip()}); fetch it, or clone without --depth")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(tmp / "before", filter="data")
+    return tmp / "before"
+
+
+def before_command(study: Study, sweep: Path, tree: Path) -> tuple[list[str], dict]:
+    """The old code's sweep of today's study: today's command less its launcher (the old experiment config chose
+    one, or none), run from the old tree's sources; with the environment that makes Python import them."""
+    if study.command:
+        raise ValueError(f"{study.name} has a command of its own; no before command for it")
+    now = command(study, sweep, jobs=1)
+    args = [a for a in now[1:] if not a.startswith(("hydra/launcher=", "hydra.launcher."))]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tree / "src"), os.environ.get("PYTHONPATH", "")])}
+    return [sys.executable, "-m", "dlstudy.train", *args, *SAME_SWEEP.get(study.name, [])], env
+
+
+def runs_at_once(sweep: Path) -> int:
+    """How many of the sweep's runs its launcher ran at a time (joblib's n_jobs, or one)."""
+    launcher = OmegaConf.load(sweep / "multirun.yaml").hydra.launcher
+    return int(launcher.get("n_jobs") or 1)
+
+
+def jobs(sweep: Path) -> dict[frozenset, dict]:
+    """Each job's config as written (not resolved), by the job's overrides."""
+    return {frozenset(OmegaConf.load(d / "overrides.yaml")): OmegaConf.to_container(OmegaConf.load(d / "config.yaml"))
+            for d in sweep.glob("*/.hydra")}
+
+
+def differences(before: Path, after: Path) -> list[str]:
+    """Where two sweeps' jobs differ, apart from their callbacks and the trainer settings only one side has (or
+    `accelerator`, which the new code reads from the environment)."""
+    old, new = jobs(before), jobs(after)
+    if old.keys() != new.keys():
+        return [f"jobs {sorted(map(sorted, old.keys() ^ new.keys()))} are in one sweep only"]
+    found = []
+    for overrides, a in old.items():
+        b = new[overrides]
+        for key in (a.keys() | b.keys()) - {"callbacks", "trainer"}:
+            if a.get(key) != b.get(key):
+                found.append(f"{sorted(overrides)}: {key}")
+        for key in (a["trainer"].keys() & b["trainer"].keys()) - {"accelerator"}:
+            if a["trainer"][key] != b["trainer"][key]:
+                found.append(f"{sorted(overrides)}: trainer.{key}")
+    return found
+
+
+def measure(study: Study, tree: Path, tmp: Path, jobs_now: int) -> tuple[float, int, float]:
+    """Seconds of the old code's sweep, its runs at a time, and seconds of today's sweep as make studies runs it."""
+    old_sweep, new_sweep = tmp / f"{study.name}-before", tmp / study.name
+    cmd, env = before_command(study, old_sweep, tree)
+    before = sweep_seconds(cmd, cwd=tree, env=env)
+    after = sweep_seconds(command(study, new_sweep, jobs=jobs_now))
+    found = differences(old_sweep, new_sweep)
+    if found:
+        sys.exit(f"study-speed: {study.name} before and after are not the same sweep: {'; '.join(found[:5])}")
+    at_once = runs_at_once(old_sweep)
+    shutil.rmtree(old_sweep)
+    shutil.rmtree(new_sweep)
+    return before, at_once, after
 
 
 def earlier_rows(doc: Path, header: str) -> dict[str, str]:
@@ -61,29 +134,28 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown study {', '.join(unknown)}; the studies are: {', '.join(names)}")
     chosen = [s for s in STUDIES if s.name in (args.studies or names)]
-    jobs = args.jobs
     rows, today = [], datetime.date.today().isoformat()
     with tempfile.TemporaryDirectory() as tmp:
+        tree = before_tree(Path(tmp))
         for study in chosen:
-            sweep, start = Path(tmp) / study.name, os.getloadavg()[0]
-            one = command(study, sweep, jobs=1)
-            before = sweep_seconds([*one, *BEFORE], sweep)
-            alone = sweep_seconds(one, sweep)
-            shipped = sweep_seconds(command(study, sweep, jobs=jobs), sweep)
-            rows.append((study.name, before, alone, shipped, start, os.getloadavg()[0]))
-            print(f"{study.name}: before {before:.0f} s, one at a time {alone:.0f} s, {jobs} at a time {shipped:.0f} s, "
-                  f"{before / shipped:.2f}x", flush=True)
-    header = (f"| study | before (Lightning's loop and logging), s | one at a time, s | {jobs} at a time, s | speed-up "
-              f"(one at a time) | target ≥ {TARGET}× | measured (load average at start, end) |")
+            start = os.getloadavg()[0]
+            before, at_once, after = measure(study, tree, Path(tmp), args.jobs)
+            rows.append((study.name, before, at_once, after, start, os.getloadavg()[0]))
+            print(f"{study.name}: before {before:.0f} s ({at_once} at a time), after {after:.0f} s "
+                  f"({args.jobs} at a time), {before / after:.2f}x", flush=True)
+    header = (f"| study | before, s | before: runs at a time | after, {args.jobs} at a time, s | speed-up | "
+              f"target ≥ {TARGET}× | measured (load average at start, end) |")
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}. Each study's "
-             "sweep as `make studies` runs it, back to back: first one run at a time with Lightning's own loop and "
-             f"logging (`{' '.join(BEFORE)}`), then one at a time as shipped (multistep, 16 steps per Lightning step, "
-             f"and fast_log), then as `make studies` ships it: {jobs} runs at a time, each on its share of the cores. "
-             "A row not measured in the latest run keeps the date of the run that measured it.", "", header,
+             f"whole sweep, back to back in one run: before, the code as it was before issue #11 (commit "
+             f"{BEFORE_REV[:7]}), launched as its `make studies` launched it (one run at a time, or two where the "
+             "experiment chose joblib); after, today's code as `make studies` runs it: multistep (16 steps per "
+             f"Lightning step) and fast_log, {args.jobs} runs at a time in workers forked from the sweep, each on its "
+             "share of the cores. Both ran the same jobs with the same settings (checked). A row not measured in the "
+             "latest run keeps the date of the run that measured it.", "", header,
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    measured = {name: f"| {name} | {before:.0f} | {alone:.0f} | {shipped:.0f} | {before / shipped:.2f}× "
-                f"({before / alone:.2f}×) | {'met' if before / shipped >= TARGET else '**not met**'} | {today} "
-                f"({start:.1f}, {end:.1f}) |" for name, before, alone, shipped, start, end in rows}
+    measured = {name: f"| {name} | {before:.0f} | {at_once} | {after:.0f} | {before / after:.2f}× | "
+                f"{'met' if before / after >= TARGET else '**not met**'} | {today} ({start:.1f}, {end:.1f}) |"
+                for name, before, at_once, after, start, end in rows}
     earlier = earlier_rows(args.doc, header)
     lines += [measured.get(name) or earlier[name] for name in names if name in measured or name in earlier]
     skipped = [n for n in names if n not in measured and n not in earlier]

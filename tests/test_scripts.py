@@ -64,33 +64,27 @@ def test_gpu_check_writes_tests_and_benchmark_to_one_file(tmp_path, monkeypatch,
     assert f"tests {'passed' if codes[0] == 0 else 'FAILED'}" in text
 
 
-def test_study_speed_times_each_sweep_with_lightnings_loop_then_one_at_a_time_then_as_shipped(tmp_path, monkeypatch):
+def test_study_speed_times_each_study_before_then_after_and_keeps_other_rows(tmp_path, monkeypatch):
     study_speed = load("study_speed")
     timed = []
 
-    def seconds(cmd, sweep):
-        timed.append(cmd)
-        parallel = "hydra.launcher.n_jobs=3" in cmd
-        before = cmd[-2:] == study_speed.BEFORE
-        return 6.0 if before else (2.0 if parallel else 4.0) if "experiment=rnn_clipping" in cmd \
-            else (1.0 if parallel else 3.0)
+    def measure(study, tree, tmp, jobs):
+        timed.append((study.name, tree, jobs))
+        return (6.0, 2, 4.0) if study.name == "rnn_clipping" else (6.0, 1, 2.0)
 
-    monkeypatch.setattr(study_speed, "sweep_seconds", seconds)
+    monkeypatch.setattr(study_speed, "before_tree", lambda tmp: tmp / "before")
+    monkeypatch.setattr(study_speed, "measure", measure)
     doc = tmp_path / "b.md"
     doc.write_text("x\n<!-- results:study-speed -->\nold\n<!-- /results -->\n")
     monkeypatch.setattr(study_speed.os, "getloadavg", lambda: (1.25, 0, 0))
-    study_speed.main(["entropy_kl", "rnn_clipping", "--jobs", "3", "--doc", str(doc)])
-    assert [("experiment=entropy_kl" in c, c[-2:] == study_speed.BEFORE, "hydra.launcher.n_jobs=3" in c) for c in timed] == \
-        [(True, True, False), (True, False, False), (True, False, True),
-         (False, True, False), (False, False, False), (False, False, True)]  # back to back, Lightning's loop first
-    assert timed[0][:-2] == timed[1], "the same sweep command apart from multistep and fast_log"
-    assert study_speed.BEFORE == ["callbacks.multistep=null", "callbacks.fast_log=null"]
-    assert "hydra/launcher=basic" in timed[1] and timed[2].count("hydra.launcher.n_jobs=3") == 1
+    study_speed.main(["rnn_clipping", "entropy_kl", "--jobs", "3", "--doc", str(doc)])
+    assert [(name, tree.name, jobs) for name, tree, jobs in timed] == \
+        [("entropy_kl", "before", 3), ("rnn_clipping", "before", 3)]  # in the studies' order
     text = doc.read_text()
     today = __import__("datetime").date.today().isoformat()
-    assert f"| entropy_kl | 6 | 3 | 1 | 6.00× (2.00×) | met | {today} (1.2, 1.2) |" in text
-    assert f"| rnn_clipping | 6 | 4 | 2 | 3.00× (1.50×) | met | {today} (1.2, 1.2) |" in text
-    assert "| 3 at a time, s |" in text
+    assert f"| entropy_kl | 6 | 1 | 2 | 3.00× | met | {today} (1.2, 1.2) |" in text
+    assert f"| rnn_clipping | 6 | 2 | 4 | 1.50× | **not met** | {today} (1.2, 1.2) |" in text
+    assert "| after, 3 at a time, s |" in text and study_speed.BEFORE_REV[:7] in text
     assert "Not measured yet: lr_stability," in text and "old" not in text
 
     # A later run of one study replaces its row and keeps the other's, date and all; in the studies' order.
@@ -98,12 +92,68 @@ def test_study_speed_times_each_sweep_with_lightnings_loop_then_one_at_a_time_th
     timed.clear()
     study_speed.main(["rnn_clipping", "--jobs", "3", "--doc", str(doc)])
     rows = [line for line in doc.read_text().splitlines() if line.startswith(("| entropy_kl", "| rnn_clipping"))]
-    assert rows == ["| entropy_kl | 6 | 3 | 1 | 6.00× (2.00×) | met | 2000-01-01 (1.2, 1.2) |",
-                    f"| rnn_clipping | 6 | 4 | 2 | 3.00× (1.50×) | met | {today} (1.2, 1.2) |"]
-    assert len(timed) == 3
+    assert rows == ["| entropy_kl | 6 | 1 | 2 | 3.00× | met | 2000-01-01 (1.2, 1.2) |",
+                    f"| rnn_clipping | 6 | 2 | 4 | 1.50× | **not met** | {today} (1.2, 1.2) |"]
+    assert len(timed) == 1
     # Rows of a table with other columns (here, another number of runs at a time) are not kept.
     study_speed.main(["rnn_clipping", "--jobs", "2", "--doc", str(doc)])
     assert "| entropy_kl" not in doc.read_text() and "Not measured yet: lr_stability" in doc.read_text()
+
+
+def test_study_speed_runs_the_old_code_on_todays_sweep_with_its_own_launcher(tmp_path):
+    study_speed = load("study_speed")
+    from dlstudy.studies import STUDIES
+    from dlstudy.studies.runner import command
+
+    study = next(s for s in STUDIES if s.name == "rnn_memory")
+    cmd, env = study_speed.before_command(study, tmp_path / "sweep", tmp_path / "old")
+    now = command(study, tmp_path / "sweep", jobs=2)
+    assert cmd[:3] == [__import__("sys").executable, "-m", "dlstudy.train"]  # the old tree's, by PYTHONPATH
+    assert env["PYTHONPATH"].split(__import__("os").pathsep)[0] == str(tmp_path / "old" / "src")
+    assert not [a for a in cmd if "launcher" in a] and [a for a in now if "launcher" in a]
+    assert cmd[3:] == [a for a in now[1:] if "launcher" not in a] + ["data.seq_len=10,25,50,100"]
+
+
+def write_job(sweep, i, overrides, config, launcher=None):
+    import yaml
+
+    hydra = sweep / f"{i}_job" / ".hydra"
+    hydra.mkdir(parents=True)
+    (hydra / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    (hydra / "config.yaml").write_text(yaml.safe_dump(config))
+    (sweep / "multirun.yaml").write_text(yaml.safe_dump({"hydra": {"launcher": launcher or {"_target_": "basic"}}}))
+
+
+def test_study_speed_finds_where_two_sweeps_are_not_the_same(tmp_path):
+    study_speed = load("study_speed")
+    job = {"data": {"n": 1}, "seed": 0, "callbacks": {"a": 1}, "trainer": {"max_epochs": 3, "accelerator": "auto"}}
+    # today's jobs: other callbacks, the accelerator from the environment, trainer settings the old code lacked
+    new = {**job, "callbacks": {"b": 2}, "trainer": {"max_epochs": 3, "accelerator": "${oc.env:X,auto}", "max_steps": -1}}
+    for i in (0, 1):
+        write_job(tmp_path / "old", i, [f"seed={i}"], job | {"seed": i}, {"_target_": "joblib", "n_jobs": 2})
+        write_job(tmp_path / "new", i, [f"seed={i}"], new | {"seed": i})
+        write_job(tmp_path / "longer", i, [f"seed={i}"], new | {"seed": i, "trainer": {"max_epochs": 30}})
+        write_job(tmp_path / "other_data", i, [f"seed={i}"], new | {"seed": i, "data": {"n": 2}})
+        write_job(tmp_path / "other_seeds", i, [f"seed={i + 1}"], new | {"seed": i + 1})
+    assert study_speed.differences(tmp_path / "old", tmp_path / "new") == []
+    assert study_speed.runs_at_once(tmp_path / "old") == 2 and study_speed.runs_at_once(tmp_path / "new") == 1
+    assert sorted(study_speed.differences(tmp_path / "old", tmp_path / "longer")) == \
+        ["['seed=0']: trainer.max_epochs", "['seed=1']: trainer.max_epochs"]
+    assert sorted(study_speed.differences(tmp_path / "old", tmp_path / "other_data")) == \
+        ["['seed=0']: data", "['seed=1']: data"]
+    assert study_speed.differences(tmp_path / "old", tmp_path / "other_seeds") == \
+        ["jobs [['seed=0'], ['seed=2']] are in one sweep only"]
+
+
+def test_study_speed_unpacks_the_code_before_issue_11(tmp_path):
+    study_speed = load("study_speed")
+    import subprocess
+
+    if subprocess.run(["git", "cat-file", "-e", study_speed.BEFORE_REV], cwd=SCRIPTS.parent).returncode:
+        pytest.skip("this clone's git history does not reach the code before issue #11")
+    tree = study_speed.before_tree(tmp_path)
+    assert (tree / "src" / "dlstudy" / "train.py").exists() and (tree / "conf" / "experiment" / "rnn_clipping.yaml").exists()
+    assert not (tree / "src" / "dlstudy" / "multistep.py").exists()  # the code before multistep
 
 
 def test_study_speed_refuses_an_unknown_study(capsys):
