@@ -73,18 +73,20 @@ def runs_at_once(sweep: Path) -> int:
     return int(launcher.get("n_jobs") or 1)
 
 
-def jobs(sweep: Path) -> dict[frozenset, dict]:
-    """Each job's config as written (not resolved), by the job's overrides."""
-    return {frozenset(OmegaConf.load(d / "overrides.yaml")): OmegaConf.to_container(OmegaConf.load(d / "config.yaml"))
-            for d in sweep.glob("*/.hydra")}
+def jobs(sweep: Path, unnamed: frozenset = frozenset()) -> dict[frozenset, dict]:
+    """Each job's config as written (not resolved), by the job's overrides (less those `unnamed`)."""
+    return {frozenset(OmegaConf.load(d / "overrides.yaml")) - unnamed:
+            OmegaConf.to_container(OmegaConf.load(d / "config.yaml")) for d in sweep.glob("*/.hydra")}
 
 
-def differences(before: Path, after: Path) -> list[str]:
+def differences(before: Path, after: Path, given: list[str] = ()) -> list[str]:
     """Where two sweeps' jobs differ, apart from their callbacks and the trainer settings only one side has (or
-    `accelerator`, which the new code reads from the environment)."""
-    old, new = jobs(before), jobs(after)
+    `accelerator`, which the new code reads from the environment). `given`: the overrides only `before` was given
+    (SAME_SWEEP), which its jobs name and `after`'s do not."""
+    old, new = jobs(before, frozenset(given)), jobs(after)
     if old.keys() != new.keys():
-        return [f"jobs {sorted(map(sorted, old.keys() ^ new.keys()))} are in one sweep only"]
+        only = sorted(map(sorted, old.keys() ^ new.keys()))
+        return [f"{len(only)} jobs are in one sweep only, e.g. {only[0]}"]
     found = []
     for overrides, a in old.items():
         b = new[overrides]
@@ -103,7 +105,7 @@ def measure(study: Study, tree: Path, tmp: Path, jobs_now: int) -> tuple[float, 
     cmd, env = before_command(study, old_sweep, tree)
     before = sweep_seconds(cmd, cwd=tree, env=env)
     after = sweep_seconds(command(study, new_sweep, jobs=jobs_now))
-    found = differences(old_sweep, new_sweep)
+    found = differences(old_sweep, new_sweep, SAME_SWEEP.get(study.name, []))
     if found:
         sys.exit(f"study-speed: {study.name} before and after are not the same sweep: {'; '.join(found[:5])}")
     at_once = runs_at_once(old_sweep)
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown study {', '.join(unknown)}; the studies are: {', '.join(names)}")
     chosen = [s for s in STUDIES if s.name in (args.studies or names)]
-    rows, today = [], datetime.date.today().isoformat()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tree = before_tree(Path(tmp))
         for study in chosen:
@@ -143,28 +145,34 @@ def main(argv: list[str] | None = None) -> None:
             rows.append((study.name, before, at_once, after, start, os.getloadavg()[0]))
             print(f"{study.name}: before {before:.0f} s ({at_once} at a time), after {after:.0f} s "
                   f"({args.jobs} at a time), {before / after:.2f}x", flush=True)
-    header = (f"| study | before, s | before: runs at a time | after, {args.jobs} at a time, s | speed-up | "
+            block = table(rows, args.jobs, args.doc, names)
+            if not args.no_write:  # after each study, so that a study that fails later loses none of the others
+                write_block(args.doc, "study-speed", block)
+    print(block)
+
+
+def table(rows: list[tuple], jobs: int, doc: Path, names: list[str]) -> str:
+    """The block: the rows measured now, and the rows of earlier runs (same columns) for the other studies."""
+    header = (f"| study | before, s | before: runs at a time | after, {jobs} at a time, s | speed-up | "
               f"target ≥ {TARGET}× | measured (load average at start, end) |")
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}. Each study's "
              f"whole sweep, back to back in one run: before, the code as it was before issue #11 (commit "
              f"{BEFORE_REV[:7]}), launched as its `make studies` launched it (one run at a time, or two where the "
              "experiment chose joblib); after, today's code as `make studies` runs it: multistep (16 steps per "
-             f"Lightning step) and fast_log, {args.jobs} runs at a time in workers forked from the sweep, each on its "
+             f"Lightning step) and fast_log, {jobs} runs at a time in workers forked from the sweep, each on its "
              "share of the cores. Both ran the same jobs with the same settings (checked). A row not measured in the "
              "latest run keeps the date of the run that measured it.", "", header,
              "| --- | --- | --- | --- | --- | --- | --- |"]
+    today = datetime.date.today().isoformat()
     measured = {name: f"| {name} | {before:.0f} | {at_once} | {after:.0f} | {before / after:.2f}× | "
                 f"{'met' if before / after >= TARGET else '**not met**'} | {today} ({start:.1f}, {end:.1f}) |"
                 for name, before, at_once, after, start, end in rows}
-    earlier = earlier_rows(args.doc, header)
+    earlier = earlier_rows(doc, header)
     lines += [measured.get(name) or earlier[name] for name in names if name in measured or name in earlier]
     skipped = [n for n in names if n not in measured and n not in earlier]
     if skipped:
         lines += ["", f"Not measured yet: {', '.join(skipped)}."]
-    block = "\n".join(lines)
-    print(block)
-    if not args.no_write:
-        write_block(args.doc, "study-speed", block)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -142,7 +142,14 @@ def test_study_speed_finds_where_two_sweeps_are_not_the_same(tmp_path):
     assert sorted(study_speed.differences(tmp_path / "old", tmp_path / "other_data")) == \
         ["['seed=0']: data", "['seed=1']: data"]
     assert study_speed.differences(tmp_path / "old", tmp_path / "other_seeds") == \
-        ["jobs [['seed=0'], ['seed=2']] are in one sweep only"]
+        ["2 jobs are in one sweep only, e.g. ['seed=0']"]
+    # An override only the old code was given (SAME_SWEEP) is in its jobs' names, not in today's.
+    for i in (0, 1):
+        write_job(tmp_path / "given", i, [f"seed={i}", "trainer.max_epochs=30"],
+                  job | {"seed": i, "trainer": {"max_epochs": 30}})
+    assert study_speed.differences(tmp_path / "given", tmp_path / "longer", ["trainer.max_epochs=30"]) == []
+    assert sorted(study_speed.differences(tmp_path / "given", tmp_path / "new", ["trainer.max_epochs=30"])) == \
+        ["['seed=0']: trainer.max_epochs", "['seed=1']: trainer.max_epochs"]
 
 
 def test_study_speed_unpacks_the_code_before_issue_11(tmp_path):
