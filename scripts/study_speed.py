@@ -63,7 +63,8 @@ def before_command(study: Study, sweep: Path, tree: Path) -> tuple[list[str], di
         raise ValueError(f"{study.name} has a command of its own; no before command for it")
     now = command(study, sweep, jobs=1)
     args = [a for a in now[1:] if not a.startswith(("hydra/launcher=", "hydra.launcher."))]
-    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tree / "src"), os.environ.get("PYTHONPATH", "")])}
+    paths = [str(tree / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]  # no empty entry: that is the cwd
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(paths)}
     return [sys.executable, "-m", "dlstudy.train", *args, *SAME_SWEEP.get(study.name, [])], env
 
 

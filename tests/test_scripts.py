@@ -1,6 +1,9 @@
 """The launch scripts' own guarantees."""
 
+import datetime
 import importlib.util
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,7 +84,7 @@ def test_study_speed_times_each_study_before_then_after_and_keeps_other_rows(tmp
     assert [(name, tree.name, jobs) for name, tree, jobs in timed] == \
         [("entropy_kl", "before", 3), ("rnn_clipping", "before", 3)]  # in the studies' order
     text = doc.read_text()
-    today = __import__("datetime").date.today().isoformat()
+    today = datetime.date.today().isoformat()
     assert f"| entropy_kl | 6 | 1 | 2 | 3.00× | met | {today} (1.2, 1.2) |" in text
     assert f"| rnn_clipping | 6 | 2 | 4 | 1.50× | **not met** | {today} (1.2, 1.2) |" in text
     assert "| after, 3 at a time, s |" in text and study_speed.BEFORE_REV[:7] in text
@@ -108,8 +111,8 @@ def test_study_speed_runs_the_old_code_on_todays_sweep_with_its_own_launcher(tmp
     study = next(s for s in STUDIES if s.name == "rnn_memory")
     cmd, env = study_speed.before_command(study, tmp_path / "sweep", tmp_path / "old")
     now = command(study, tmp_path / "sweep", jobs=2)
-    assert cmd[:3] == [__import__("sys").executable, "-m", "dlstudy.train"]  # the old tree's, by PYTHONPATH
-    assert env["PYTHONPATH"].split(__import__("os").pathsep)[0] == str(tmp_path / "old" / "src")
+    assert cmd[:3] == [sys.executable, "-m", "dlstudy.train"]  # the old tree's, by PYTHONPATH
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path / "old" / "src")
     assert not [a for a in cmd if "launcher" in a] and [a for a in now if "launcher" in a]
     assert cmd[3:] == [a for a in now[1:] if "launcher" not in a] + ["data.seq_len=10,25,50,100"]
 
