@@ -56,7 +56,7 @@ def test_rnn_reads_a_sequence_as_it_is(cell):
     out, _ = net.rnn(X)  # (4, 7, 5)
     assert torch.allclose(net(X), net.head(out[:, -1]))
     assert net.rnn.input_size == 3 and net(X).shape == (4, 1)
-    assert type(net.rnn) is {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[cell]
+    assert isinstance(net.rnn, {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[cell])
     assert cell != "rnn" or net.rnn.nonlinearity == "tanh"
 
 

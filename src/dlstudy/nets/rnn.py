@@ -5,14 +5,20 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from dlstudy.nets import bptt
+
 CELLS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}  # "rnn" is the plain tanh cell (Elman)
+BY_HAND = {"gru": bptt.GRU, "rnn": bptt.TanhRNN}  # the same cells, trained on the CPU without autograd's graph
 
 
 class RNN(nn.Module):
-    """A stacked rnn/lstm/gru; the head reads the last hidden state (classification or regression alike)."""
+    """A stacked rnn/lstm/gru; the head reads the last hidden state (classification or regression alike).
+
+    hand_bptt: gru and rnn cells backpropagate through time by dlstudy.nets.bptt on the CPU (the same outputs,
+    the gradients to rounding, faster; no second derivatives); false: by autograd, as nn.GRU and nn.RNN do."""
 
     def __init__(self, input_shape: Sequence[int], num_outputs: int, num_hiddens: int = 128, num_layers: int = 1,
-                 cell: str = "gru"):
+                 cell: str = "gru", hand_bptt: bool = True):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
@@ -23,7 +29,8 @@ class RNN(nn.Module):
                              f"got {list(input_shape)}")
         self.images = len(input_shape) == 3
         step_features = input_shape[0] * input_shape[2] if self.images else input_shape[1]
-        self.rnn = CELLS[cell](step_features, num_hiddens, num_layers=num_layers, batch_first=True)
+        cell_class = BY_HAND.get(cell, CELLS[cell]) if hand_bptt else CELLS[cell]
+        self.rnn = cell_class(step_features, num_hiddens, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(num_hiddens, num_outputs)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
