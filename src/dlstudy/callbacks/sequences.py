@@ -51,8 +51,9 @@ class SequenceGradients(Callback):
         writer.add_scalar("seqgrad/log10_ratio", math.log10(ratio) if ratio > 0 else -math.inf, step)
 
     def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer) -> None:
-        """Lightning clips after this hook: the norm seen here is the one clipping would act on."""
-        grads = [p.grad for p in pl_module.parameters() if p.grad is not None]
+        """Lightning clips after this hook: the norm seen here is the one clipping would act on. The gradients are
+        read from the optimizer's parameters: walking the module's instead would hash its torchmetrics at each step."""
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item()
         self.max_norm = max(self.max_norm, norm) if math.isfinite(norm) else math.inf
         writer = writer_of(trainer)
