@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test test-slow test-all studies bench study-speed tensorboard mutation gpu-check clean
+.PHONY: train test test-slow test-all studies bench bench-bptt study-speed tensorboard mutation gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stab
 
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)
+
+bench-bptt: $(STAMP)  ## rnn_memory's GRU and tanh RNN runs with autograd's backward, then dlstudy.nets.bptt's
+	$(BIN)/python scripts/bench_bptt.py $(ARGS)
 
 study-speed: $(STAMP)  ## each study's sweep on the code before issue #11, then as make studies runs it now; ARGS="lr_stability ..." for some
 	$(BIN)/python scripts/study_speed.py $(ARGS)

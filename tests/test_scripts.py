@@ -170,3 +170,33 @@ def test_study_speed_refuses_an_unknown_study(capsys):
     with pytest.raises(SystemExit):
         load("study_speed").main(["no_such_study"])
     assert "unknown study no_such_study" in capsys.readouterr().err
+
+
+def test_bench_bptt_times_both_backwards_of_each_cell_in_one_sweep(tmp_path):
+    """The command sweeps hand_bptt both ways for each cell, one run at a time; the training seconds are the runs'
+    summed cost/epoch_s, keyed by (cell, hand_bptt); the table's speed-up is autograd's over bptt's, per repetition."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    from dlstudy.runs import write_status
+
+    bench = load("bench_bptt")
+    cmd = bench.command(tmp_path, 25)
+    assert {"model.net.cell=gru,rnn", "model.net.hand_bptt=false,true", "hydra/launcher=basic", bench.COST,
+            "data.seq_len=25", "experiment=rnn_memory"} <= set(cmd)
+    for i, (cell, hand, epochs) in enumerate([("gru", "false", [3.0, 4.0]), ("gru", "true", [1.0, 1.5]),
+                                              ("rnn", "False", [2.0]), ("rnn", "True", [1.0])]):
+        job = tmp_path / f"{i}_job"
+        (job / ".hydra").mkdir(parents=True)
+        (job / ".hydra" / "overrides.yaml").write_text(f"- model.net.cell={cell}\n- model.net.hand_bptt={hand}\n")
+        with SummaryWriter(job) as w:
+            for epoch, seconds in enumerate(epochs):
+                w.add_scalar("cost/epoch_s", seconds, epoch)
+        write_status(job, "finished")
+    seconds = bench.training_seconds(tmp_path)
+    assert seconds == {("gru", False): 7.0, ("gru", True): 2.5, ("rnn", False): 2.0, ("rnn", True): 1.0}
+    text = bench.table([seconds, {k: 2 * v for k, v in seconds.items()}], 25, [0.5, 0.7])
+    assert "| GRU | 10.5 [7.0, 14.0] | 3.8 [2.5, 5.0] | 2.80× [2.80×, 2.80×] |" in text
+    assert "| tanh RNN | 3.0 [2.0, 4.0] | 1.5 [1.0, 2.0] | 2.00× [2.00×, 2.00×] |" in text
+    write_status(tmp_path / "3_job", "failed")
+    with pytest.raises(RuntimeError, match="3_job: failed"):
+        bench.training_seconds(tmp_path)
