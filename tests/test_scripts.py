@@ -130,8 +130,11 @@ def write_job(sweep, i, overrides, config, launcher=None):
 def test_study_speed_finds_where_two_sweeps_are_not_the_same(tmp_path):
     study_speed = load("study_speed")
     job = {"data": {"n": 1}, "seed": 0, "callbacks": {"a": 1}, "trainer": {"max_epochs": 3, "accelerator": "auto"}}
-    # today's jobs: other callbacks, the accelerator from the environment, trainer settings the old code lacked
-    new = {**job, "callbacks": {"b": 2}, "trainer": {"max_epochs": 3, "accelerator": "${oc.env:X,auto}", "max_steps": -1}}
+    # today's jobs: other callbacks, the accelerator from the environment, trainer settings the old code lacked,
+    # and a setting that chooses how, not what (HOW_NOT_WHAT: model.net.hand_bptt)
+    job["model"] = {"net": {"cell": "gru"}}
+    new = {**job, "callbacks": {"b": 2}, "trainer": {"max_epochs": 3, "accelerator": "${oc.env:X,auto}", "max_steps": -1},
+           "model": {"net": {"cell": "gru", "hand_bptt": True}}}
     for i in (0, 1):
         write_job(tmp_path / "old", i, [f"seed={i}"], job | {"seed": i}, {"_target_": "joblib", "n_jobs": 2})
         write_job(tmp_path / "new", i, [f"seed={i}"], new | {"seed": i})
@@ -146,6 +149,16 @@ def test_study_speed_finds_where_two_sweeps_are_not_the_same(tmp_path):
         ["['seed=0']: data", "['seed=1']: data"]
     assert study_speed.differences(tmp_path / "old", tmp_path / "other_seeds") == \
         ["2 jobs are in one sweep only, e.g. ['seed=0']"]
+    # ... but a HOW_NOT_WHAT setting that both sides name must agree, and the rest of its node still counts
+    for i in (0, 1):
+        write_job(tmp_path / "old_hand", i, [f"seed={i}"], job | {"seed": i, "model": {"net": {"cell": "gru",
+                                                                                               "hand_bptt": False}}})
+        write_job(tmp_path / "other_cell", i, [f"seed={i}"], new | {"seed": i, "model": {"net": {"cell": "lstm",
+                                                                                                "hand_bptt": True}}})
+    assert sorted(study_speed.differences(tmp_path / "old_hand", tmp_path / "new")) == \
+        ["['seed=0']: model", "['seed=1']: model"]
+    assert sorted(study_speed.differences(tmp_path / "old", tmp_path / "other_cell")) == \
+        ["['seed=0']: model", "['seed=1']: model"]
     # An override only the old code was given (SAME_SWEEP) is in its jobs' names, not in today's.
     for i in (0, 1):
         write_job(tmp_path / "given", i, [f"seed={i}", "trainer.max_epochs=30"],
