@@ -188,8 +188,9 @@ def table(rows: list[tuple], jobs: int, doc: Path, names: list[str]) -> str:
              f"{BEFORE_REV[:7]}), launched as its `make studies` launched it (one run at a time, or two where the "
              "experiment chose joblib); after, today's code as `make studies` runs it: multistep (16 steps per "
              f"Lightning step) and fast_log, {jobs} runs at a time in workers forked from the sweep, each on its "
-             "share of the cores. Both ran the same jobs with the same settings (checked). A row not measured in the "
-             "latest run keeps the date of the run that measured it.", "", header,
+             "share of the cores, the GRU and tanh RNN with dlstudy.nets.bptt's backward. Both ran the same jobs with "
+             f"the same settings (checked; {', '.join(HOW_NOT_WHAT)}, how and not what, aside). A row not measured "
+             "in the latest run keeps the date of the run that measured it.", "", header,
              "| --- | --- | --- | --- | --- | --- | --- |"]
     today = datetime.date.today().isoformat()
     measured = {name: f"| {name} | {before:.0f} | {at_once} | {after:.0f} | {before / after:.2f}× | "
