@@ -133,8 +133,8 @@ def test_study_speed_finds_where_two_sweeps_are_not_the_same(tmp_path):
     # today's jobs: other callbacks, the accelerator from the environment, trainer settings the old code lacked,
     # and a setting that chooses how, not what (HOW_NOT_WHAT: model.net.hand_bptt)
     job["model"] = {"net": {"cell": "gru"}}
-    new = {**job, "callbacks": {"b": 2}, "trainer": {"max_epochs": 3, "accelerator": "${oc.env:X,auto}", "max_steps": -1},
-           "model": {"net": {"cell": "gru", "hand_bptt": True}}}
+    new = {**job, "callbacks": {"b": 2}, "model": {"net": {"cell": "gru", "hand_bptt": True}},
+           "trainer": {"max_epochs": 3, "accelerator": "${oc.env:X,auto}", "max_steps": -1}}
     for i in (0, 1):
         write_job(tmp_path / "old", i, [f"seed={i}"], job | {"seed": i}, {"_target_": "joblib", "n_jobs": 2})
         write_job(tmp_path / "new", i, [f"seed={i}"], new | {"seed": i})
@@ -186,30 +186,34 @@ def test_study_speed_refuses_an_unknown_study(capsys):
 
 
 def test_bench_bptt_times_both_backwards_of_each_cell_in_one_sweep(tmp_path):
-    """The command sweeps hand_bptt both ways for each cell, one run at a time; the training seconds are the runs'
-    summed cost/epoch_s, keyed by (cell, hand_bptt); the table's speed-up is autograd's over bptt's, per repetition."""
+    """The command sweeps hand_bptt both ways for each cell and width, one run at a time; the training seconds are
+    the runs' summed cost/epoch_s, keyed by (cell, width, hand_bptt); the table's speed-up is autograd's over bptt's,
+    per repetition."""
     from torch.utils.tensorboard import SummaryWriter
 
     from dlstudy.runs import write_status
 
     bench = load("bench_bptt")
     cmd = bench.command(tmp_path, 25)
-    assert {"model.net.cell=gru,rnn", "model.net.hand_bptt=false,true", "hydra/launcher=basic", bench.COST,
-            "data.seq_len=25", "experiment=rnn_memory"} <= set(cmd)
-    for i, (cell, hand, epochs) in enumerate([("gru", "false", [3.0, 4.0]), ("gru", "true", [1.0, 1.5]),
-                                              ("rnn", "False", [2.0]), ("rnn", "True", [1.0])]):
+    assert {"model.net.cell=gru,rnn", "model.net.num_hiddens=32,128", "model.net.hand_bptt=false,true",
+            "hydra/launcher=basic", bench.COST, "data.seq_len=25", "experiment=rnn_memory"} <= set(cmd)
+    settings = [("gru", 32, 1), ("gru", 128, 3), ("rnn", 32, 1), ("rnn", 128, 3)]
+    runs = [(cell, width, hand, epochs) for cell, width, factor in settings
+            for hand, epochs in [("false", [3.0 * factor, 4.0 * factor]), ("True", [1.0 * factor, 1.5 * factor])]]
+    for i, (cell, width, hand, epochs) in enumerate(runs):
         job = tmp_path / f"{i}_job"
         (job / ".hydra").mkdir(parents=True)
-        (job / ".hydra" / "overrides.yaml").write_text(f"- model.net.cell={cell}\n- model.net.hand_bptt={hand}\n")
+        (job / ".hydra" / "overrides.yaml").write_text(
+            f"- model.net.cell={cell}\n- model.net.num_hiddens={width}\n- model.net.hand_bptt={hand}\n")
         with SummaryWriter(job) as w:
             for epoch, seconds in enumerate(epochs):
                 w.add_scalar("cost/epoch_s", seconds, epoch)
         write_status(job, "finished")
     seconds = bench.training_seconds(tmp_path)
-    assert seconds == {("gru", False): 7.0, ("gru", True): 2.5, ("rnn", False): 2.0, ("rnn", True): 1.0}
+    assert seconds[("gru", 32, False)] == 7.0 and seconds[("gru", 128, True)] == 7.5 and len(seconds) == 8
     text = bench.table([seconds, {k: 2 * v for k, v in seconds.items()}], 25, [0.5, 0.7])
-    assert "| GRU | 10.5 [7.0, 14.0] | 3.8 [2.5, 5.0] | 2.80× [2.80×, 2.80×] |" in text
-    assert "| tanh RNN | 3.0 [2.0, 4.0] | 1.5 [1.0, 2.0] | 2.00× [2.00×, 2.00×] |" in text
+    assert "| GRU | 32 | 10.5 [7.0, 14.0] | 3.8 [2.5, 5.0] | 2.80× [2.80×, 2.80×] |" in text
+    assert "| tanh RNN | 128 | 31.5 [21.0, 42.0] | 11.2 [7.5, 15.0] | 2.80× [2.80×, 2.80×] |" in text
     write_status(tmp_path / "3_job", "failed")
     with pytest.raises(RuntimeError, match="3_job: failed"):
         bench.training_seconds(tmp_path)

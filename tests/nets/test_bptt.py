@@ -96,10 +96,10 @@ def test_relu_rnn_is_torchs():
     assert not hand_written(relu, torch.rand(4, 2, 3))
 
 
-def test_the_net_takes_the_hand_written_cells_unless_told_not_to():
+def test_the_net_takes_the_hand_written_cells_when_told_to():
     for cell, hand, plain in [("gru", bptt.GRU, nn.GRU), ("rnn", bptt.TanhRNN, nn.RNN), ("lstm", nn.LSTM, nn.LSTM)]:
-        assert type(RNN((7, 3), 1, num_hiddens=5, cell=cell).rnn) is hand
-        assert type(RNN((7, 3), 1, num_hiddens=5, cell=cell, hand_bptt=False).rnn) is plain
+        assert type(RNN((7, 3), 1, num_hiddens=5, cell=cell).rnn) is plain
+        assert type(RNN((7, 3), 1, num_hiddens=5, cell=cell, hand_bptt=True).rnn) is hand
 
 
 def test_second_derivatives_need_autograds_cells():

@@ -15,10 +15,12 @@ class RNN(nn.Module):
     """A stacked rnn/lstm/gru; the head reads the last hidden state (classification or regression alike).
 
     hand_bptt: gru and rnn cells backpropagate through time by dlstudy.nets.bptt on the CPU (the same outputs,
-    the gradients to rounding, faster; no second derivatives); false: by autograd, as nn.GRU and nn.RNN do."""
+    the gradients to rounding; no second derivatives): faster for small nets, where autograd's per-step bookkeeping
+    outweighs the arithmetic, slower for wide ones, which it makes recompute the gates (`make bench-bptt`
+    measures both); false: by autograd, as nn.GRU and nn.RNN do."""
 
     def __init__(self, input_shape: Sequence[int], num_outputs: int, num_hiddens: int = 128, num_layers: int = 1,
-                 cell: str = "gru", hand_bptt: bool = True):
+                 cell: str = "gru", hand_bptt: bool = False):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
