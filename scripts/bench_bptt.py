@@ -1,14 +1,17 @@
-"""dlstudy.nets.bptt against autograd, as rnn_memory runs: training seconds of `dlstudy-train experiment=rnn_memory`
-at its longest sequences (T = 100), for the GRU and the tanh RNN, with model.net.hand_bptt=false and =true, at the
-study's 32 units and at 128 (where the arithmetic outweighs autograd's bookkeeping, and the backward's recomputed
-gates cost more than they save).
+"""dlstudy.nets.bptt against autograd, in the runs users make: the training seconds of `dlstudy-train` with
+model.net.hand_bptt=false and =true, for
+- experiment=rnn_memory at its longest sequences (T = 100, seed 0): the GRU and the tanh RNN of 32 units, where
+  autograd's per-step bookkeeping outweighs the arithmetic; and
+- experiment=mnist_rnn, one epoch: a GRU of 128 units reading 28 rows of 28 pixels, 128 images a batch, where the
+  arithmetic outweighs it and the hand-written backward's recomputed gates cost more than they save (the data as
+  `make bench` writes it).
 
-Each repetition is one sweep of the eight runs, one at a time (the pairs interleaved), seed 0; the time is the sum of
-the runs' `cost/epoch_s` (first to last training batch of each epoch: not the start-up, not validation). The speed-up
-is the ratio within a repetition, its median [lowest, highest] over them. Rewrites the `results:bptt` block of
+Each repetition runs both sweeps, each run one at a time (the pairs interleaved); a run's time is the sum of its
+`cost/epoch_s` (first to last training batch of each epoch: not the start-up, not validation). The speed-up is the
+ratio within a repetition, its median [lowest, highest] over them. Rewrites the `results:bptt` block of
 docs/benchmarks.md.
 
-    python scripts/bench_bptt.py [--reps 3] [--seq-len 100] [--no-write]        (make bench-bptt)
+    python scripts/bench_bptt.py [--reps 3] [--no-write]        (make bench-bptt)
 """
 
 import argparse
@@ -28,21 +31,22 @@ from dlstudy.docblocks import write_block
 from dlstudy.studies.report import sweep_jobs
 from dlstudy.studies.runner import QUIET
 
-CELLS = ("gru", "rnn")
-WIDTHS = (32, 128)  # rnn_memory's, and a wide net's
-COST = "+callbacks.cost._target_=dlstudy.callbacks.Cost"  # rnn_memory does not log cost/epoch_s on its own
+SWEEPS = {  # a row name: the overrides of its runs ({data}: the folder write_data filled)
+    "rnn_memory, T = 100, 32 units": ["experiment=rnn_memory", "data.seq_len=100", "model.net.cell=gru,rnn", "seed=0"],
+    "mnist_rnn, 1 epoch, 128 units": ["experiment=mnist_rnn", "trainer.max_epochs=1", "paths.data_dir={data}"],
+}
+COST = "+callbacks.cost._target_=dlstudy.callbacks.Cost"  # neither experiment logs cost/epoch_s on its own
+CELLS = {"gru": "GRU", "rnn": "tanh RNN"}
 
 
-def command(sweep: Path, seq_len: int) -> list[str]:
+def command(overrides: list[str], sweep: Path, data: Path) -> list[str]:
     exe = str(Path(sys.executable).with_name("dlstudy-train"))
-    return [exe, "-m", "experiment=rnn_memory", f"data.seq_len={seq_len}", f"model.net.cell={','.join(CELLS)}",
-            f"model.net.num_hiddens={','.join(map(str, WIDTHS))}",
-            "model.net.hand_bptt=false,true", "seed=0", "hydra/launcher=basic", f"hydra.sweep.dir={sweep}",
-            COST, *QUIET]
+    return [exe, "-m", *(o.format(data=data) for o in overrides), "model.net.hand_bptt=false,true",
+            "hydra/launcher=basic", f"hydra.sweep.dir={sweep}", COST, *QUIET]
 
 
-def training_seconds(sweep: Path) -> dict[tuple[str, int, bool], float]:
-    """(cell, num_hiddens, hand_bptt) -> the run's summed cost/epoch_s."""
+def training_seconds(sweep: Path) -> dict[tuple[str, bool], float]:
+    """(cell, hand_bptt) -> the run's summed cost/epoch_s (cell: gru where the sweep does not set it)."""
     out = {}
     for job in sweep_jobs(sweep):
         epochs = job["series"].get("cost/epoch_s")
@@ -50,7 +54,7 @@ def training_seconds(sweep: Path) -> dict[tuple[str, int, bool], float]:
             raise RuntimeError(f"{job['job']}: {job['status']}, {len(epochs or [])} epochs timed")
         params = job["params"]
         hand = params["model.net.hand_bptt"].lower() == "true"
-        out[params["model.net.cell"], int(params["model.net.num_hiddens"]), hand] = sum(v for _, v in epochs)
+        out[params.get("model.net.cell", "gru"), hand] = sum(v for _, v in epochs)
     return out
 
 
@@ -60,38 +64,44 @@ def spread(values: list[float], fmt: str) -> str:
     return f"{fmt.format(statistics.median(v))} [{fmt.format(v[0])}, {fmt.format(v[-1])}]"
 
 
-def table(reps: list[dict], seq_len: int, load: list[float]) -> str:
+def table(reps: list[dict[str, dict]], load: list[float], data: str) -> str:
+    """reps: per repetition, per row name, training_seconds of its sweep."""
     lines = [f"Machine: {platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}; "
              f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end ({os.cpu_count()} cores). "
-             f"{len(reps)} repetitions, median [lowest, highest]. Run on "
+             f"mnist_rnn's data: {data}. {len(reps)} repetitions, median [lowest, highest]. Run on "
              f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}.", "",
-             f"| rnn_memory run, T = {seq_len}, seed 0 | units | autograd (hand_bptt=false), training s | "
-             "dlstudy.nets.bptt (hand_bptt=true), training s | speed-up |", "| --- | --- | --- | --- | --- |"]
-    for cell in CELLS:
-        for width in WIDTHS:
-            plain, hand = [r[cell, width, False] for r in reps], [r[cell, width, True] for r in reps]
-            lines.append(f"| {'GRU' if cell == 'gru' else 'tanh RNN'} | {width} | {spread(plain, '{:.1f}')} | "
-                         f"{spread(hand, '{:.1f}')} | {spread([p / h for p, h in zip(plain, hand)], '{:.2f}×')} |")
+             "| run | cell | autograd (hand_bptt=false), training s | dlstudy.nets.bptt (hand_bptt=true), training s "
+             "| speed-up |", "| --- | --- | --- | --- | --- |"]
+    for name in reps[0]:
+        for cell in sorted({c for c, _ in reps[0][name]}, key=list(CELLS).index):
+            plain, hand = ([r[name][cell, h] for r in reps] for h in (False, True))
+            lines.append(f"| {name} | {CELLS[cell]} | {spread(plain, '{:.1f}')} | {spread(hand, '{:.1f}')} | "
+                         f"{spread([p / h for p, h in zip(plain, hand)], '{:.2f}×')} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--seq-len", type=int, default=100)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md as it is")
     args = parser.parse_args()
+    from bench import write_data  # scripts/bench.py, beside this script: make bench's MNIST-sized data
+
     load, reps = [os.getloadavg()[0]], []
     with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        source = write_data(data)
         for rep in range(args.reps):
-            sweep = Path(tmp) / f"rep{rep}"
-            subprocess.run(command(sweep, args.seq_len), check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            reps.append(training_seconds(sweep))
-            print(f"rep {rep}: " + ", ".join(f"{c} {w} {'hand' if h else 'autograd'} {s:.1f} s"
-                                           for (c, w, h), s in sorted(reps[-1].items())), flush=True)
+            reps.append({})
+            for i, (name, overrides) in enumerate(SWEEPS.items()):
+                sweep = Path(tmp) / f"rep{rep}-{i}"
+                subprocess.run(command(overrides, sweep, data), check=True, cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                reps[-1][name] = training_seconds(sweep)
+                print(f"rep {rep}, {name}: " + ", ".join(f"{c} {'bptt' if h else 'autograd'} {s:.1f} s"
+                                                         for (c, h), s in sorted(reps[-1][name].items())), flush=True)
     load.append(os.getloadavg()[0])
-    text = table(reps, args.seq_len, load)
+    text = table(reps, load, source)
     print("\n" + text)
     if not args.no_write:
         write_block(PROJECT_ROOT / "docs" / "benchmarks.md", "bptt", text)

@@ -185,35 +185,43 @@ def test_study_speed_refuses_an_unknown_study(capsys):
     assert "unknown study no_such_study" in capsys.readouterr().err
 
 
-def test_bench_bptt_times_both_backwards_of_each_cell_in_one_sweep(tmp_path):
-    """The command sweeps hand_bptt both ways for each cell and width, one run at a time; the training seconds are
-    the runs' summed cost/epoch_s, keyed by (cell, width, hand_bptt); the table's speed-up is autograd's over bptt's,
-    per repetition."""
+def test_bench_bptt_times_both_backwards_in_each_sweep(tmp_path):
+    """Each sweep runs hand_bptt both ways, one run at a time; a run's training seconds are its summed cost/epoch_s,
+    keyed by (cell, hand_bptt), the cell gru where the sweep does not set it; the table's speed-up is autograd's
+    over bptt's, per repetition."""
     from torch.utils.tensorboard import SummaryWriter
 
     from dlstudy.runs import write_status
 
     bench = load("bench_bptt")
-    cmd = bench.command(tmp_path, 25)
-    assert {"model.net.cell=gru,rnn", "model.net.num_hiddens=32,128", "model.net.hand_bptt=false,true",
-            "hydra/launcher=basic", bench.COST, "data.seq_len=25", "experiment=rnn_memory"} <= set(cmd)
-    settings = [("gru", 32, 1), ("gru", 128, 3), ("rnn", 32, 1), ("rnn", 128, 3)]
-    runs = [(cell, width, hand, epochs) for cell, width, factor in settings
-            for hand, epochs in [("false", [3.0 * factor, 4.0 * factor]), ("True", [1.0 * factor, 1.5 * factor])]]
-    for i, (cell, width, hand, epochs) in enumerate(runs):
-        job = tmp_path / f"{i}_job"
-        (job / ".hydra").mkdir(parents=True)
-        (job / ".hydra" / "overrides.yaml").write_text(
-            f"- model.net.cell={cell}\n- model.net.num_hiddens={width}\n- model.net.hand_bptt={hand}\n")
-        with SummaryWriter(job) as w:
-            for epoch, seconds in enumerate(epochs):
-                w.add_scalar("cost/epoch_s", seconds, epoch)
-        write_status(job, "finished")
-    seconds = bench.training_seconds(tmp_path)
-    assert seconds[("gru", 32, False)] == 7.0 and seconds[("gru", 128, True)] == 7.5 and len(seconds) == 8
-    text = bench.table([seconds, {k: 2 * v for k, v in seconds.items()}], 25, [0.5, 0.7])
-    assert "| GRU | 32 | 10.5 [7.0, 14.0] | 3.8 [2.5, 5.0] | 2.80× [2.80×, 2.80×] |" in text
-    assert "| tanh RNN | 128 | 31.5 [21.0, 42.0] | 11.2 [7.5, 15.0] | 2.80× [2.80×, 2.80×] |" in text
-    write_status(tmp_path / "3_job", "failed")
-    with pytest.raises(RuntimeError, match="3_job: failed"):
-        bench.training_seconds(tmp_path)
+    cmd = bench.command(bench.SWEEPS["mnist_rnn, 1 epoch, 128 units"], tmp_path / "sweep", tmp_path / "data")
+    assert {"experiment=mnist_rnn", f"paths.data_dir={tmp_path / 'data'}", "model.net.hand_bptt=false,true",
+            "hydra/launcher=basic", bench.COST} <= set(cmd)
+    assert "model.net.cell=gru,rnn" in bench.command(bench.SWEEPS["rnn_memory, T = 100, 32 units"], tmp_path, tmp_path)
+
+    def sweep(folder, runs):
+        for i, (overrides, epochs) in enumerate(runs):
+            job = folder / f"{i}_job"
+            (job / ".hydra").mkdir(parents=True)
+            (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+            with SummaryWriter(job) as w:
+                for epoch, seconds in enumerate(epochs):
+                    w.add_scalar("cost/epoch_s", seconds, epoch)
+            write_status(job, "finished")
+        return bench.training_seconds(folder)
+
+    memory = sweep(tmp_path / "memory", [(["model.net.cell=gru", "model.net.hand_bptt=false"], [3.0, 4.0]),
+                                         (["model.net.cell=gru", "model.net.hand_bptt=True"], [1.0, 1.5]),
+                                         (["model.net.cell=rnn", "model.net.hand_bptt=false"], [2.0]),
+                                         (["model.net.cell=rnn", "model.net.hand_bptt=true"], [1.0])])
+    mnist = sweep(tmp_path / "mnist", [(["model.net.hand_bptt=false"], [6.0]), (["model.net.hand_bptt=true"], [8.0])])
+    assert memory == {("gru", False): 7.0, ("gru", True): 2.5, ("rnn", False): 2.0, ("rnn", True): 1.0}
+    assert mnist == {("gru", False): 6.0, ("gru", True): 8.0}
+    rep = {"memory": memory, "mnist": mnist}
+    text = bench.table([rep, {k: {c: 2 * v for c, v in r.items()} for k, r in rep.items()}], [0.5, 0.7], "digits")
+    assert "| memory | GRU | 10.5 [7.0, 14.0] | 3.8 [2.5, 5.0] | 2.80× [2.80×, 2.80×] |" in text
+    assert "| memory | tanh RNN | 3.0 [2.0, 4.0] | 1.5 [1.0, 2.0] | 2.00× [2.00×, 2.00×] |" in text
+    assert "| mnist | GRU | 9.0 [6.0, 12.0] | 12.0 [8.0, 16.0] | 0.75× [0.75×, 0.75×] |" in text
+    write_status(tmp_path / "mnist" / "1_job", "failed")
+    with pytest.raises(RuntimeError, match="1_job: failed"):
+        bench.training_seconds(tmp_path / "mnist")
