@@ -30,7 +30,7 @@ studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stab
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)
 
-bench-bptt: $(STAMP)  ## rnn_memory's GRU and tanh RNN runs with autograd's backward, then dlstudy.nets.bptt's
+bench-bptt: $(STAMP)  ## dlstudy.nets.bptt against autograd's backward in rnn_memory's and mnist_rnn's runs (docs/benchmarks.md)
 	$(BIN)/python scripts/bench_bptt.py $(ARGS)
 
 study-speed: $(STAMP)  ## each study's sweep on the code before issue #11, then as make studies runs it now; ARGS="lr_stability ..." for some
