@@ -17,7 +17,6 @@ docs/benchmarks.md.
 import argparse
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ from dlstudy import PROJECT_ROOT
 from dlstudy.docblocks import write_block
 from dlstudy.studies.report import sweep_jobs
 from dlstudy.studies.runner import QUIET
+
+from bench import spread, write_data  # scripts/bench.py, beside this one: its figures' form, its MNIST-sized data
 
 SWEEPS = {  # a row name: the overrides of its runs ({data}: the folder write_data filled)
     "rnn_memory, T = 100, 32 units": ["experiment=rnn_memory", "data.seq_len=100", "model.net.cell=gru,rnn", "seed=0"],
@@ -58,12 +59,6 @@ def training_seconds(sweep: Path) -> dict[tuple[str, bool], float]:
     return out
 
 
-def spread(values: list[float], fmt: str) -> str:
-    """Median [lowest, highest]."""
-    v = sorted(values)
-    return f"{fmt.format(statistics.median(v))} [{fmt.format(v[0])}, {fmt.format(v[-1])}]"
-
-
 def table(reps: list[dict[str, dict]], load: list[float], data: str) -> str:
     """reps: per repetition, per row name, training_seconds of its sweep."""
     lines = [f"Machine: {platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}; "
@@ -85,8 +80,6 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md as it is")
     args = parser.parse_args()
-    from bench import write_data  # scripts/bench.py, beside this script: make bench's MNIST-sized data
-
     load, reps = [os.getloadavg()[0]], []
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"

@@ -2,8 +2,8 @@
 (BEFORE_REV, unpacked from git, its sweep launched as that code's `make studies` launched it: one run at a time, or
 its experiment's own launcher), then the code as it is, as `make studies` runs it now; back to back, so that both
 see the same moment of a shared machine. Both run the same sweep (today's overrides, and the settings an experiment
-gained since: SAME_SWEEP), and the script checks that they did: every job's config the same but for the callbacks
-and the trainer's settings the old code did not have.
+gained since: SAME_SWEEP), and the script checks that they did: every job's config the same but for the callbacks,
+the trainer's settings the old code did not have, and the settings that choose how, not what (HOW_NOT_WHAT).
 Only the sweep is timed (not a study's `after` work, which trains nothing). Rewrites the `results:study-speed`
 block of docs/benchmarks.md: the rows of the studies measured now; each other study keeps the row of the run
 that last measured it, with that run's date and load.
@@ -85,6 +85,7 @@ def jobs(sweep: Path, unnamed: frozenset = frozenset()) -> dict[frozenset, dict]
 
 
 def has(config: dict, dotted: str) -> bool:
+    """Whether `config` holds a setting at `dotted` ("model.net.hand_bptt")."""
     node = config
     for key in dotted.split("."):
         if not isinstance(node, dict) or key not in node:

@@ -12,6 +12,9 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def load(name: str):
+    """A script as a module, its folder on the path as when Python runs it (so that it imports its siblings)."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
     spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -16,9 +16,6 @@ error: build the net with hand_bptt=false for them. Speed: `make bench-bptt` (do
 import torch
 from torch import nn
 
-WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-
-
 def first_derivatives_only() -> None:
     """The backward's own operations are not differentiated again: under create_graph, say so instead of
     returning a graph that would leave this layer out of the second derivative."""
@@ -128,7 +125,7 @@ def run_layers(module: nn.RNNBase, layer: type[torch.autograd.Function], X: torc
     module.check_forward_args(X, hx, None)
     last = []
     for i in range(module.num_layers):
-        seq = layer.apply(seq, hx[i], *(getattr(module, f"{name}_l{i}") for name in WEIGHTS))  # (T, B, H)
+        seq = layer.apply(seq, hx[i], *module.all_weights[i])  # (T, B, H); w_ih, w_hh, b_ih, b_hh
         last.append(seq[-1])
     return (seq.transpose(0, 1) if module.batch_first else seq), torch.stack(last)  # h_n: (num_layers, B, H)
 
