@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m compileall -q src  # as pip does for an installed package: no compiling at each start where Python may not cache
 	touch $(STAMP)
 
 train: $(STAMP)  ## train with the default config; pass overrides as ARGS="loss=square ..."

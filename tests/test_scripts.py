@@ -32,6 +32,36 @@ def test_bench_reports_no_suite_time_when_the_suite_fails(tmp_path, capsys):
     assert bench.suite_seconds(tmp_path) > 0
 
 
+def test_bench_startup_clocks_the_real_run_from_its_own_import_of_lightning(tmp_path):
+    """Both readings come from the `dlstudy-train` run itself: its Lightning import is done before its first step."""
+    import torch
+
+    from dlstudy.data.idx import write_mnist
+
+    bench = load("bench")
+    g = torch.Generator().manual_seed(0)
+    images = lambda n: torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)  # noqa: E731
+    write_mnist(tmp_path, (images(300), torch.arange(300) % 10), (images(40), torch.arange(40) % 10))
+    first, imported, peak = bench.startup_run(tmp_path, "data.val_size=60", "model.net.num_hiddens=[8]")
+    assert 0 < imported < first
+    assert peak > 2**20
+    assert not (tmp_path / "startup").exists(), "the run's folder is removed after it"
+
+
+def test_bench_caches_the_bytecode_of_src_and_scripts(tmp_path, monkeypatch):
+    import importlib.util
+
+    bench = load("bench")
+    sources = [tmp_path / "src" / "pkg" / "mod.py", tmp_path / "scripts" / "probe.py"]
+    for source in sources:
+        source.parent.mkdir(parents=True)
+        source.write_text("X = 1\n")
+    monkeypatch.setattr(bench, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(bench, "SCRIPTS", tmp_path / "scripts")
+    bench.cache_bytecode()
+    assert all(Path(importlib.util.cache_from_source(str(source))).is_file() for source in sources)
+
+
 def test_gpu_check_refuses_a_machine_without_cuda(tmp_path, monkeypatch, capsys):
     import torch
 
