@@ -16,6 +16,7 @@ error: build the net with hand_bptt=false for them. Speed: `make bench-bptt` (do
 import torch
 from torch import nn
 
+
 def first_derivatives_only() -> None:
     """The backward's own operations are not differentiated again: under create_graph, say so instead of
     returning a graph that would leave this layer out of the second derivative."""
