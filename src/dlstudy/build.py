@@ -19,6 +19,7 @@ from dlstudy.callbacks import DivergenceGuard, GracefulStop, RunConfig
 from dlstudy.checkpointing import AtomicCheckpointIO
 from dlstudy.models import System
 from dlstudy.multistep import MultiStep
+from dlstudy import tb_crc
 
 
 def compose_train(*overrides: str, output_dir: Path) -> DictConfig:
@@ -79,6 +80,7 @@ def build_trainer(cfg: DictConfig) -> L.Trainer:
     callbacks += [guard, GracefulStop(), RunConfig(OmegaConf.to_container(cfg, resolve=True))]
     callbacks.sort(key=lambda c: not isinstance(c, MultiStep))  # first: it sets the step the others read
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    tb_crc.install()  # before the first event is written
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(no_tips)  # once: filters are a set
     trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks, plugins=[AtomicCheckpointIO()])
     if isinstance(trainer.accelerator, CPUAccelerator):
