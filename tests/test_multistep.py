@@ -136,6 +136,30 @@ def test_step_interval_scheduler(steps):
     assert b.multistep is None, "the system is left for a fit by Lightning's loop"
 
 
+class OwnClipping(Classifier):
+    """A system with its own clipping rule, which Lightning calls at every step, clip value or not."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clipped_at = []
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        self.clipped_at.append(self.trainer.global_step)
+        torch.nn.utils.clip_grad_norm_(self.parameters(), 0.05)
+
+
+def test_a_systems_own_clipping_runs_at_every_step_as_in_lightnings_loop():
+    def fit(steps: int):
+        L.seed_everything(0)
+        system = OwnClipping(MLP(64, [8], 10), num_classes=10)
+        quick_trainer(max_epochs=1, callbacks=[MultiStep(steps)]).fit(system, datamodule=DigitsDataModule())
+        return system
+
+    a, b = fit(1), fit(8)
+    assert a.clipped_at == b.clipped_at == list(range(20))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
 def test_a_checkpoint_of_lightnings_loop_resumes_at_its_step(tmp_path):
     """Lightning counts manual and automatic optimizer steps apart; an epoch's checkpoint of a run made before
     multistep (or with callbacks.multistep=null) goes on from its step."""

@@ -18,6 +18,7 @@ import warnings
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, Checkpoint
+from lightning.pytorch.utilities.model_helpers import is_overridden
 
 from dlstudy.callbacks.guards import DivergenceGuard
 from dlstudy.data.base import InMemoryDataModule
@@ -52,6 +53,8 @@ class MultiStep(Callback):
             # each (a profiler context, a state key), so the group's loop offers them to those that have them.
             self.step_callbacks = [cb for cb in trainer.callbacks if any(overrides(cb, h) for h in STEP_HOOKS)]
             self.direct = DirectStep(trainer, STEP_HOOKS) if DirectStep.applies(trainer) else None
+            # Lightning's own clipping does nothing without a clip value; a system's override is called regardless
+            self.clips = bool(trainer.gradient_clip_val) or is_overridden("configure_gradient_clipping", pl_module)
             guards = [cb for cb in trainer.callbacks if isinstance(cb, DivergenceGuard)]
             self.diverged = guards[0].diverged if guards else \
                 (lambda v, first: not math.isfinite(v))  # the guard's rule: stop where Lightning's loop would
@@ -123,8 +126,8 @@ class MultiStep(Callback):
         B, first, on_cpu = self.batch_size, trainer.global_step, y.device.type == "cpu"
         losses, outputs, callbacks, trainer.callbacks = [], [], trainer.callbacks, self.step_callbacks
         try:
-            for j in range(self.n):
-                part = self.part = X[j * B:(j + 1) * B], y[j * B:(j + 1) * B]  # views; callbacks may read it
+            for j, part in zip(range(self.n), zip(X.split(B), y.split(B))):  # views, made in two calls
+                self.part = part  # callbacks may read it
                 loss, y_hat = system._step(part, "train", log=False, metrics=False)
                 outputs.append(y_hat.detach())
                 opt.zero_grad()
@@ -177,8 +180,9 @@ class MultiStep(Callback):
 
     def clip(self, system, optimizer) -> None:
         """Gradient clipping as the Trainer is set, at the point Lightning's loop clips (after the hooks)."""
-        trainer = system.trainer
-        system.configure_gradient_clipping(optimizer, trainer.gradient_clip_val, trainer.gradient_clip_algorithm)
+        if self.clips:  # (~10 µs a step, a small net's forward, to find there is nothing to clip)
+            trainer = system.trainer
+            system.configure_gradient_clipping(optimizer, trainer.gradient_clip_val, trainer.gradient_clip_algorithm)
 
 
 def carry_step_count(trainer: L.Trainer) -> None:
