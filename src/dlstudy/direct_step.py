@@ -14,6 +14,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.plugins.precision import Precision
 from lightning.pytorch.profilers import PassThroughProfiler
 from lightning.pytorch.strategies import SingleDeviceStrategy
+from lightning.pytorch.utilities.model_helpers import is_overridden
 
 
 def overrides(callback: Callback, hook: str) -> bool:
@@ -28,6 +29,8 @@ class DirectStep:
 
     def __init__(self, trainer: L.Trainer, hooks: tuple[str, ...]):
         self.hooks = {h: [getattr(cb, h) for cb in trainer.callbacks if overrides(cb, h)] for h in hooks}
+        # Whether a hook runs at all: a callback's, or the system's own (not LightningModule's no-op)
+        self.runs = {h: bool(self.hooks[h]) or is_overridden(h, trainer.lightning_module) for h in hooks}
 
     @staticmethod
     def applies(trainer: L.Trainer) -> bool:
@@ -36,18 +39,20 @@ class DirectStep:
                 and isinstance(trainer.profiler, PassThroughProfiler))
 
     def __call__(self, system: L.LightningModule, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        trainer, hooks = system.trainer, self.hooks
+        trainer, hooks, runs = system.trainer, self.hooks, self.runs
         progress = trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
-        previous = system._current_fx_name  # what self.log checks inside a hook
-        system._current_fx_name = "on_before_backward"
-        for hook in hooks["on_before_backward"]:
-            hook(trainer, system, loss)
-        system.on_before_backward(loss)
+        previous = system._current_fx_name  # what self.log checks inside a hook: set where a hook runs
+        if runs["on_before_backward"]:
+            system._current_fx_name = "on_before_backward"
+            for hook in hooks["on_before_backward"]:
+                hook(trainer, system, loss)
+            system.on_before_backward(loss)
         system.backward(loss)
-        system._current_fx_name = "on_after_backward"
-        for hook in hooks["on_after_backward"]:
-            hook(trainer, system)
-        system.on_after_backward()
+        if runs["on_after_backward"]:
+            system._current_fx_name = "on_after_backward"
+            for hook in hooks["on_after_backward"]:
+                hook(trainer, system)
+            system.on_after_backward()
         progress.increment_ready()
         system._current_fx_name = "on_before_optimizer_step"  # Lightning calls these inside step's closure
         for hook in hooks["on_before_optimizer_step"]:
