@@ -1,5 +1,7 @@
 """Per-layer weight and gradient histograms in TensorBoard, every N optimizer steps."""
 
+import math
+
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
@@ -31,7 +33,7 @@ class WeightHistograms(Callback):
     def _add(self, writer, tag: str, t: torch.Tensor, step: int) -> None:
         t = t.float().flatten()
         lo, hi = t.min().item(), t.max().item()
-        if not (torch.isfinite(torch.tensor([lo, hi])).all() and t.numel()):
+        if not (math.isfinite(lo) and math.isfinite(hi) and t.numel()):
             return  # a diverged tensor has no histogram; the loss curve shows it
         hi = hi if hi > lo else lo + 1e-12
         counts = torch.histc(t, bins=self.bins, min=lo, max=hi)
