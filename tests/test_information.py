@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlstudy.information import cross_entropy, entropy, kl_divergence, smoothed_targets
+from dlstudy.information import cross_entropy, entropy, entropy_of_logits, kl_divergence, smoothed_targets
 
 
 def test_label_smoothed_cross_entropy_is_entropy_plus_kl():
@@ -45,3 +45,11 @@ def test_every_quantity_sums_over_the_last_axis_only():
     for f, args in ((entropy, (p,)), (cross_entropy, (p, log_q)), (kl_divergence, (p, log_q))):
         rows = torch.stack([f(*(a[i, j] for a in args)) for i in range(2) for j in range(3)]).reshape(2, 3)
         torch.testing.assert_close(f(*args), rows)
+
+
+def test_entropy_of_logits_is_the_entropy_of_their_softmax():
+    torch.manual_seed(0)
+    z = torch.cat([torch.randn(256, 10), 30 * torch.randn(256, 10), torch.zeros(1, 10)])  # spread, peaked, uniform
+    torch.testing.assert_close(entropy_of_logits(z), entropy(z.softmax(-1)))
+    assert entropy_of_logits(torch.zeros(1, 10)).item() == pytest.approx(math.log(10))
+    assert entropy_of_logits(torch.tensor([[0.0, -200.0]])).item() == 0  # one sure class

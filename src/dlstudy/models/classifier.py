@@ -5,7 +5,7 @@ from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassCalibrationError
 
-from dlstudy.information import entropy
+from dlstudy.information import entropy, entropy_of_logits
 from dlstudy.models.metrics import BatchMeans
 from dlstudy.models.system import OptimizerFactory, SchedulerFactory, System
 
@@ -36,7 +36,7 @@ class Classifier(System):
 
     def train_values(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Every step: the same accuracy and entropy as validation's, as (B, 2) columns for one cheap update."""
-        return torch.stack([(y_hat.argmax(-1) == y).float(), entropy(y_hat.float().softmax(-1))], 1)
+        return torch.stack([(y_hat.argmax(-1) == y).float(), entropy_of_logits(y_hat.float())], 1)
 
     def update_eval_metrics(self, stage: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:
         m = getattr(self, f"{stage}_metrics")
