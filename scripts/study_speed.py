@@ -180,6 +180,11 @@ def main(argv: list[str] | None = None) -> None:
     print(block)
 
 
+def multistep_steps() -> int:
+    """The group size `make studies` runs with: the default callbacks' multistep steps."""
+    return OmegaConf.load(PROJECT_ROOT / "conf" / "callbacks" / "default.yaml").multistep.steps
+
+
 def table(rows: list[tuple], jobs: int, doc: Path, names: list[str]) -> str:
     """The block: the rows measured now, and the rows of earlier runs (same columns) for the other studies."""
     header = (f"| study | before, s | before: runs at a time | after, {jobs} at a time, s | speed-up | "
@@ -187,9 +192,9 @@ def table(rows: list[tuple], jobs: int, doc: Path, names: list[str]) -> str:
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}. Each study's "
              f"whole sweep, back to back in one run: before, the code as it was before issue #11 (commit "
              f"{BEFORE_REV[:7]}), launched as its `make studies` launched it (one run at a time, or two where the "
-             "experiment chose joblib); after, today's code as `make studies` runs it: multistep (16 steps per "
-             f"Lightning step) and fast_log, {jobs} runs at a time in workers forked from the sweep, each on its "
-             "share of the cores, the GRU and tanh RNN with dlstudy.nets.bptt's backward. Both ran the same jobs with "
+             "experiment chose joblib); after, today's code as `make studies` runs it: multistep (up to "
+             f"{multistep_steps()} steps per Lightning step) and fast_log, {jobs} runs at a time in workers forked "
+             "from the sweep, each on its share of the cores, the GRU and tanh RNN with dlstudy.nets.bptt's backward. Both ran the same jobs with "
              f"the same settings (checked; {', '.join(HOW_NOT_WHAT)}, how and not what, aside). A row not measured "
              "in the latest run keeps the date of the run that measured it.", "", header,
              "| --- | --- | --- | --- | --- | --- | --- |"]

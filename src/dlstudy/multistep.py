@@ -31,7 +31,7 @@ STEP_HOOKS = ("on_before_backward", "on_after_backward", "on_before_optimizer_st
 class MultiStep(Callback):
     """Up to `steps` optimizer steps per Lightning step (1: Lightning's own loop); must be the first callback."""
 
-    def __init__(self, steps: int = 16):
+    def __init__(self, steps: int = 64):
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}")
         self.steps = steps
