@@ -129,9 +129,13 @@ class Strategy:
         return self.answer
 
 
-def ranks(world_size: int, answer: bool, tmp_path):
+def ranks(world_size: int, answer: bool, tmp_path, last_batch: bool = False):
+    """A trainer in the middle of an epoch of 10 batches (or at its last batch)."""
+    progress = SimpleNamespace(is_last_batch=last_batch)
     return SimpleNamespace(world_size=world_size, strategy=Strategy(answer), checkpoint_callback=None,
-                           default_root_dir=str(tmp_path), save_checkpoint=lambda path: None)
+                           default_root_dir=str(tmp_path), save_checkpoint=lambda path: None, should_stop=False,
+                           fit_loop=SimpleNamespace(epoch_loop=SimpleNamespace(batch_progress=progress)),
+                           num_training_batches=10)
 
 
 def test_under_ddp_any_rank_signalled_stops_all(tmp_path):
@@ -168,6 +172,39 @@ def test_a_signal_reaches_the_callback_and_the_old_handler_comes_back(tmp_path):
         assert signal.getsignal(signal.SIGUSR2) is unhandled
     finally:
         signal.signal(signal.SIGUSR2, before)
+
+
+def test_a_signal_in_an_epochs_last_batch_stops_after_the_epoch_ends(tmp_path):
+    """Validation and the epoch's metrics come after the last batch: the stop waits for them, then for the fit."""
+    stop, t = GracefulStop(), ranks(1, answer=False, tmp_path=tmp_path, last_batch=True)
+    stop.signum = signal.SIGTERM
+    stop.on_train_batch_end(t, None, None, None, 9)
+    assert not t.should_stop, "not yet: Lightning would log this step's metrics again"
+    stop.on_train_epoch_end(t, None)
+    assert t.should_stop
+    with pytest.raises(guards.Interrupted, match="stopped by SIGTERM"):
+        stop.on_train_end(t, None)
+
+
+def test_a_signal_in_the_last_batch_by_count_also_waits(tmp_path):
+    """limit_train_batches: the fetcher is not done, but the epoch's batch count is reached."""
+    stop, t = GracefulStop(), ranks(1, answer=False, tmp_path=tmp_path)
+    stop.signum = signal.SIGINT
+    stop.on_train_batch_end(t, None, None, None, 9)  # batch 10 of 10
+    stop.on_train_epoch_end(t, None)
+    assert t.should_stop
+
+
+def test_where_lightning_goes_on_after_the_epoch_the_next_batch_stops(tmp_path):
+    """min_epochs not reached: Lightning starts another epoch despite should_stop; the stop comes after its first batch."""
+    stop, t = GracefulStop(), ranks(1, answer=False, tmp_path=tmp_path, last_batch=True)
+    stop.signum = signal.SIGTERM
+    stop.on_train_batch_end(t, None, None, None, 9)
+    stop.on_train_epoch_end(t, None)
+    stop.on_train_epoch_start(t, None)
+    t.fit_loop.epoch_loop.batch_progress.is_last_batch = False
+    with pytest.raises(guards.Interrupted):
+        stop.on_train_batch_end(t, None, None, None, 0)
 
 
 def test_teardown_without_training_is_harmless():

@@ -115,7 +115,9 @@ class GracefulStop(Callback):
     """On SIGTERM, SIGINT or SIGUSR2: finish the current batch, write `last.ckpt` atomically, then stop.
 
     SIGUSR2 is the warning SLURM sends before a time limit (submitit asks for it). Under DDP the ranks
-    agree after every batch whether any of them was signalled, so all stop after the same batch.
+    agree after every batch whether any of them was signalled, so all stop after the same batch. A signal
+    in an epoch's last batch (or group) lets the epoch end first, validation and epoch metrics included: a
+    checkpoint written before them would resume into the next epoch without them.
     """
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR2)
@@ -123,9 +125,10 @@ class GracefulStop(Callback):
     def __init__(self):
         self.signum: int | None = None
         self._previous: dict = {}
+        self._at_epoch_end = False
 
     def on_train_start(self, trainer: L.Trainer, pl_module) -> None:
-        self.signum = None
+        self.signum, self._at_epoch_end = None, False
         self._previous = {s: signal.signal(s, self._note) for s in self.SIGNALS}
 
     def _note(self, signum, frame) -> None:
@@ -135,8 +138,26 @@ class GracefulStop(Callback):
         stop = self.signum is not None
         if trainer.world_size > 1:  # one all-reduce a step (Lightning already broadcasts one of its own)
             stop = trainer.strategy.reduce_boolean_decision(stop, all=False)
-        if not stop:
+        if not stop or self._at_epoch_end:
             return
+        progress = trainer.fit_loop.epoch_loop.batch_progress
+        if progress.is_last_batch or batch_idx + 1 >= trainer.num_training_batches:
+            self._at_epoch_end = True  # the epoch ends as usual (validation, epoch hooks), then the fit stops
+            return
+        self._stop(trainer)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
+        # Not at the batch's end: with should_stop set there, Lightning's logger writes that step's metrics too
+        trainer.should_stop = trainer.should_stop or self._at_epoch_end
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module) -> None:
+        self._at_epoch_end = False  # Lightning went on (min_epochs not reached): stop after the next batch
+
+    def on_train_end(self, trainer: L.Trainer, pl_module) -> None:
+        if self._at_epoch_end:
+            self._stop(trainer)
+
+    def _stop(self, trainer: L.Trainer) -> None:
         ckpt_dir = Path(trainer.checkpoint_callback.dirpath if trainer.checkpoint_callback else
                         Path(trainer.default_root_dir) / "checkpoints")
         path = str(ckpt_dir / "last.ckpt")
