@@ -96,11 +96,13 @@ def test_stopped_at_a_chosen_step_resumes_to_the_same_metric_series(train, tmp_p
     assert_same_run(reference, run_dir)
 
 
-def interrupt_then_resume_auto(tmp_path, monkeypatch, step: int, *overrides: str):
-    """A run stopped by SIGINT at the batch that reaches `step`, then `resume=auto`; returns its one folder."""
+@pytest.mark.slow
+def test_resume_auto_picks_the_interrupted_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    overrides = ["trainer.max_epochs=3", *DETERMINISTIC, *QUIET, *overrides]
-    kill = f"+callbacks.kill={{_target_:tests.helpers.signals.SignalAtStep,step:{step}}}"
+    overrides = ["trainer.max_epochs=3", *DETERMINISTIC, *QUIET]
+    # 79 batches an epoch, in groups of 64 and 15: the signal comes at the batch of step 79 (the first group of
+    # epoch 2), and the run stops after that group, mid-epoch
+    kill = "+callbacks.kill={_target_:tests.helpers.signals.SignalAtStep,step:70}"
     from dlstudy.train import main
     monkeypatch.setattr(sys, "argv", ["dlstudy-train", *overrides, kill])
     with pytest.raises(SystemExit) as e:
@@ -113,14 +115,6 @@ def interrupt_then_resume_auto(tmp_path, monkeypatch, step: int, *overrides: str
     main()
     assert [p.name for p in (tmp_path / "outputs" / "runs").iterdir()] == [run_dir.name], "no new folder"
     assert read_status(run_dir)["status"] == "finished"
-    return run_dir
-
-
-@pytest.mark.slow
-def test_resume_auto_picks_the_interrupted_run(tmp_path, monkeypatch):
-    # 79 batches an epoch, in groups of 64 and 15: the signal comes at the batch of step 79 (the first group of
-    # epoch 2), and the run stops after that group, mid-epoch
-    run_dir = interrupt_then_resume_auto(tmp_path, monkeypatch, 70)
     assert len(scalars(run_dir)["val/loss"]) == 3
 
 

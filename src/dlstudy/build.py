@@ -14,12 +14,11 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf, open_dict
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
-from dlstudy import CONF_DIR
+from dlstudy import CONF_DIR, tb_crc
 from dlstudy.callbacks import DivergenceGuard, GracefulStop, RunConfig
 from dlstudy.checkpointing import AtomicCheckpointIO
 from dlstudy.models import System
 from dlstudy.multistep import MultiStep
-from dlstudy import tb_crc
 
 
 def compose_train(*overrides: str, output_dir: Path) -> DictConfig:

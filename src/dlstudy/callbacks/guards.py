@@ -16,7 +16,8 @@ class Diverged(RuntimeError):
 
 
 class Interrupted(BaseException):
-    """SIGTERM, SIGINT or SIGUSR2 arrived; `checkpoints/last.ckpt` holds the state after the last finished batch."""
+    """SIGTERM, SIGINT or SIGUSR2 arrived; `checkpoints/last.ckpt` holds the state after the last finished batch (after
+    the epoch's end, where that batch was the epoch's last)."""
 
     def __init__(self, signum: int, ckpt_path: str):
         super().__init__(f"stopped by {signal.Signals(signum).name}; resume from {ckpt_path}")
