@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from dlstudy.callbacks import ShiftedTestAccuracy
-from dlstudy.callbacks.shifts import DIRECTIONS, shift_images
+from dlstudy.callbacks.shifts import DIRECTIONS, shift_images, shifted
 from dlstudy.data import InMemoryDataModule
 from dlstudy.models import Classifier
 from tests.conftest import quick_trainer
@@ -34,6 +34,16 @@ def test_shift_images_is_the_per_pixel_gather(pixels):
     X = torch.randn(40, 2, 7, 9, generator=g)
     directions = DIRECTIONS[torch.randint(0, 4, (40,), generator=g)]
     assert torch.equal(shift_images(X, pixels, directions), gathered(X, pixels, directions))
+
+
+def test_shifted_gives_each_shift_of_one_batch_in_turn():
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(30, 1, 8, 8, generator=g) - 5  # background -5 and below
+    directions = DIRECTIONS[torch.randint(0, 3, (30,), generator=g)]  # three of the four directions in use
+    outs = list(shifted(X, (1, 0, 2, 4), directions))
+    assert len(outs) == 4 and outs[1] is X
+    for out, p in zip(outs, (1, 0, 2, 4)):
+        assert torch.equal(out, gathered(X, p, directions))
 
 
 class Blobs(InMemoryDataModule):

@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from dlstudy.nets import CNN
-from dlstudy.nets.pool import MIN_CHANNELS, MaxPool2d
+from dlstudy.nets import pool
+from dlstudy.nets.pool import MIN_CHANNELS, MaxPool2d, halving_max
 
 SETTINGS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, ceil_mode=True),
             dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1))]
@@ -34,8 +35,28 @@ def test_outputs_and_gradients_are_torchs(settings, shape):
     assert torch.equal(outs[0], outs[1])
     assert torch.equal(grads[0], grads[1])
     assert outs[1].is_contiguous() and grads[1].is_contiguous()  # the default layout, for the layers after it
+    with torch.no_grad():  # evaluation's paths, without indices
+        out = MaxPool2d(**settings)(X)
+        assert torch.equal(out, outs[0]) and out.is_contiguous()
+
+
+def test_evaluation_of_2x2_windows_takes_the_maximum_of_four_views(monkeypatch):
+    """The halving path is the one evaluation takes for 2x2 windows of any channel count, on odd sizes too (the last
+    row dropped), and keeps a channels-last input's layout."""
+    calls = []
+    monkeypatch.setattr(pool, "halving_max", lambda X: calls.append(X.shape) or halving_max(X))
+    for shape in [(3, 1, 9, 7), (2, 2, 8, 8), (2, 8, 6, 5)]:
+        X = ties(shape)
+        with torch.no_grad():
+            assert torch.equal(MaxPool2d(2)(X), nn.MaxPool2d(2)(X))
+    assert calls == [(3, 1, 9, 7), (2, 2, 8, 8), (2, 8, 6, 5)]
+    X = ties((2, 8, 6, 6)).contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
-        assert torch.equal(MaxPool2d(**settings)(X), outs[0])  # evaluation's path, without indices
+        out = MaxPool2d(2)(X)
+    assert torch.equal(out, nn.MaxPool2d(2)(X)) and out.is_contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():  # odd sizes in ceil mode keep their partial windows: torch's path
+        MaxPool2d(2, ceil_mode=True)(ties((1, 8, 5, 5)))
+    assert len(calls) == 4
 
 
 def test_nan_propagates_as_in_torch():

@@ -1,5 +1,7 @@
 """Test accuracy on shifted test images: what weight sharing and pooling buy (a test-time shift only)."""
 
+from collections.abc import Iterator
+
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
@@ -9,18 +11,26 @@ DIRECTIONS = torch.tensor([[0, 1], [0, -1], [1, 0], [-1, 0]])  # right, left, do
 
 def shift_images(X: torch.Tensor, pixels: int, directions: torch.Tensor) -> torch.Tensor:
     """Move image i by `pixels` along directions[i] (one of DIRECTIONS), filling with the background (the minimum)."""
+    return next(shifted(X, (pixels,), directions))
+
+
+def shifted(X: torch.Tensor, shifts: tuple[int, ...], directions: torch.Tensor) -> Iterator[torch.Tensor]:
+    """shift_images(X, s, directions) for each s of `shifts`, in turn; the images' grouping by direction and the
+    background are found once for all of them."""
     H, W = X.shape[2:]
-    if pixels == 0:
-        return X
-    p = pixels
-    padded = torch.nn.functional.pad(X, (p, p, p, p), value=float(X.amin()))  # (B, C, H+2p, W+2p)
-    out = torch.empty_like(X)
     directions = directions.to(X.device)
-    for d in directions.unique(dim=0):  # one window of the padded images per direction: out[y, x] = in[y - dy, x - dx]
-        i = (directions == d).all(1).nonzero().squeeze(1)  # the images moving along d
-        top, left = (p - d * p).tolist()
-        out[i] = padded[i, :, top:top + H, left:left + W]
-    return out  # (B, C, H, W)
+    moves = [(d.tolist(), (directions == d).all(1).nonzero().squeeze(1)) for d in directions.unique(dim=0)]
+    background = float(X.amin())
+    for p in shifts:
+        if p == 0:
+            yield X
+            continue
+        padded = torch.nn.functional.pad(X, (p, p, p, p), value=background)  # (B, C, H+2p, W+2p)
+        out = torch.empty_like(X)
+        for (dy, dx), i in moves:  # one window of the padded images per direction: out[y, x] = in[y - dy, x - dx]
+            top, left = p - dy * p, p - dx * p
+            out[i] = padded[i, :, top:top + H, left:left + W]
+        yield out  # (B, C, H, W)
 
 
 class ShiftedTestAccuracy(Callback):
@@ -47,8 +57,8 @@ class ShiftedTestAccuracy(Callback):
             raise ValueError(f"ShiftedTestAccuracy needs images (B, C, H, W) larger than the shifts, got {tuple(X.shape)}")
         directions = DIRECTIONS[torch.randint(0, 4, (len(X),), generator=self.generator)]  # (B, 2)
         with torch.no_grad():
-            for i, s in enumerate(self.shifts):
-                y_hat = pl_module(shift_images(X, s, directions))  # (B, num_classes)
+            for i, X_shifted in enumerate(shifted(X, self.shifts, directions)):
+                y_hat = pl_module(X_shifted)  # (B, num_classes)
                 self.correct[i] += (y_hat.argmax(-1) == y).sum().item()
         self.count += len(y)
 
