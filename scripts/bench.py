@@ -14,6 +14,8 @@ repetition and its median reported, so slow drifts of a shared machine cancel:
   (b) dlstudy: the `dlstudy-train experiment=mnist_mlp` process as a user runs it (its scheduler, validation,
       default callbacks and logging), timing its training epochs only (not start-up, validation or test);
   (c) torchvision.datasets.MNIST + per-sample ToTensor/Normalize + DataLoader, the loop of (a2).
+(a), (a2) and (c) run in this process with malloc set as dlstudy-train sets it (dlstudy.malloc), so that the
+ratios compare the pipelines, not glibc's settings.
 The tables go between the `results:bench` markers of docs/benchmarks.md (and a summary in README.md).
 """
 
@@ -42,6 +44,7 @@ from dlstudy.data.idx import read_idx, write_mnist
 from dlstudy.data.mnist import MNISTDataModule
 from dlstudy.nets import CNN, MLP
 from dlstudy.docblocks import write_block
+from dlstudy.malloc import keep_freed_memory
 from dlstudy.studies.runner import launcher
 
 MEAN, STD = MNISTDataModule.mean, MNISTDataModule.std
@@ -279,6 +282,7 @@ def main() -> None:
     device = torch.device("cuda" if args.gpu else "cpu")
     on_gpu = ("trainer=gpu", "data.on_device=true") if args.gpu else ()
     load = [os.getloadavg()[0]]  # of a shared machine: reported with the figures
+    keep_freed_memory()  # as in dlstudy-train's process
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         source = write_data(root)

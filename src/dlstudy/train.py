@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 from dlstudy import CONF_DIR
 from dlstudy.build import build, build_trainer, log_hparams, one_line, run_hparams
 from dlstudy.callbacks import Diverged, Interrupted
+from dlstudy.malloc import keep_freed_memory
 from dlstudy.requeue import requeue, requeued_run
 from dlstudy.runs import resume_args, write_status
 
@@ -59,6 +60,7 @@ def pin_threads() -> int:
 def run(cfg: DictConfig) -> float | None:
     out = Path(cfg.paths.output_dir)
     threads = pin_threads()
+    keep_freed_memory()  # a step's tensors of a few MB reuse the last step's memory, without page faults
     L.seed_everything(cfg.seed, workers=True)  # before building: the init hook draws from this seed
     try:
         datamodule, system = build(cfg)
