@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: train test test-slow test-all studies bench bench-bptt study-speed tensorboard mutation gpu-check clean
+.PHONY: train test test-slow test-all studies bench bench-backward study-speed tensorboard mutation gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,8 @@ studies: $(STAMP)  ## run every study and rewrite docs/studies.md; ARGS="lr_stab
 bench: $(STAMP)  ## epoch time against a hand-written loop and the torchvision pipeline
 	$(BIN)/python scripts/bench.py --tests $(ARGS)
 
-bench-bptt: $(STAMP)  ## dlstudy.nets.bptt against autograd's backward in rnn_memory's and mnist_rnn's runs (docs/benchmarks.md)
-	$(BIN)/python scripts/bench_bptt.py $(ARGS)
+bench-backward: $(STAMP)  ## dlstudy's hand-written backwards (nets.bptt, nets.conv) against torch's in real runs (docs/benchmarks.md)
+	$(BIN)/python scripts/bench_backward.py $(ARGS)
 
 study-speed: $(STAMP)  ## each study's sweep on the code before issue #11, then as make studies runs it now; ARGS="lr_stability ..." for some
 	$(BIN)/python scripts/study_speed.py $(ARGS)

@@ -40,8 +40,9 @@ SAME_SWEEP = {"init_depth": ["trainer.max_epochs=30"], "rnn_memory": ["data.seq_
 TARGET = 1.7  # issue: every study's sweep at least 1.7x faster
 # Settings only today's code has, which choose how the same thing is computed, not what: left out when the two
 # sweeps are compared. hand_bptt: torch's own forward, its gradients to rounding (tests/nets/test_bptt.py);
-# flipped_input_grad: torch's own forward and weight gradients, input gradients to rounding (tests/nets/test_conv.py).
-HOW_NOT_WHAT = ("model.net.hand_bptt", "model.net.flipped_input_grad")
+# flipped_input_grad (conv_vs_mlp sets it in its `cnn` node): torch's own forward and weight gradients, input
+# gradients to rounding (tests/nets/test_conv.py).
+HOW_NOT_WHAT = ("model.net.hand_bptt", "model.net.flipped_input_grad", "cnn.flipped_input_grad")
 
 
 def sweep_seconds(cmd: list[str], cwd: Path = PROJECT_ROOT, env: dict | None = None) -> float:
@@ -195,7 +196,8 @@ def table(rows: list[tuple], jobs: int, doc: Path, names: list[str]) -> str:
              f"{BEFORE_REV[:7]}), launched as its `make studies` launched it (one run at a time, or two where the "
              "experiment chose joblib); after, today's code as `make studies` runs it: multistep (up to "
              f"{multistep_steps()} steps per Lightning step) and fast_log, {jobs} runs at a time in workers forked "
-             "from the sweep, each on its share of the cores, the GRU and tanh RNN with dlstudy.nets.bptt's backward. Both ran the same jobs with "
+             "from the sweep, each on its share of the cores, the GRU and tanh RNN with dlstudy.nets.bptt's backward, "
+             "conv_vs_mlp's CNNs with dlstudy.nets.conv's input gradients. Both ran the same jobs with "
              f"the same settings (checked; {', '.join(HOW_NOT_WHAT)}, how and not what, aside). A row not measured "
              "in the latest run keeps the date of the run that measured it.", "", header,
              "| --- | --- | --- | --- | --- | --- | --- |"]

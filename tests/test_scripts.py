@@ -218,21 +218,25 @@ def test_study_speed_refuses_an_unknown_study(capsys):
     assert "unknown study no_such_study" in capsys.readouterr().err
 
 
-def test_bench_bptt_times_both_backwards_in_each_sweep(tmp_path):
-    """Each sweep runs hand_bptt both ways, one run at a time; a run's training seconds are its summed cost/epoch_s,
-    keyed by (cell, hand_bptt), the cell gru where the sweep does not set it; the table's speed-up is autograd's
-    over bptt's, per repetition."""
+def test_bench_backward_times_both_backwards_in_each_sweep(tmp_path):
+    """Each sweep runs its switch both ways, one run at a time; a run's training seconds are its summed cost/epoch_s,
+    keyed by (net, switched on), the net the row's `only` where the sweep does not set its `by`; the table's speed-up
+    is torch's backward's time over dlstudy's, per repetition."""
     from torch.utils.tensorboard import SummaryWriter
 
     from dlstudy.runs import write_status
 
-    bench = load("bench_bptt")
-    cmd = bench.command(bench.SWEEPS["mnist_rnn, 1 epoch, 128 units"], tmp_path / "sweep", tmp_path / "data")
+    bench = load("bench_backward")
+    rnn = bench.SWEEPS["mnist_rnn, 1 epoch, 128 units"]
+    cmd = bench.command(rnn, tmp_path / "sweep", tmp_path / "data")
     assert {"experiment=mnist_rnn", f"paths.data_dir={tmp_path / 'data'}", "model.net.hand_bptt=false,true",
             "hydra/launcher=basic", bench.COST} <= set(cmd)
     assert "model.net.cell=gru,rnn" in bench.command(bench.SWEEPS["rnn_memory, T = 100, 32 units"], tmp_path, tmp_path)
+    conv = bench.SWEEPS["conv_vs_mlp, MNIST-sized images"]
+    assert {"model.net.flipped_input_grad=false,true", "arch=cnn", "size=2,8"} <= set(bench.command(conv, tmp_path,
+                                                                                                     tmp_path))
 
-    def sweep(folder, runs):
+    def sweep(folder, runs, row):
         for i, (overrides, epochs) in enumerate(runs):
             job = folder / f"{i}_job"
             (job / ".hydra").mkdir(parents=True)
@@ -241,20 +245,28 @@ def test_bench_bptt_times_both_backwards_in_each_sweep(tmp_path):
                 for epoch, seconds in enumerate(epochs):
                     w.add_scalar("cost/epoch_s", seconds, epoch)
             write_status(job, "finished")
-        return bench.training_seconds(folder)
+        return bench.training_seconds(folder, row)
 
     memory = sweep(tmp_path / "memory", [(["model.net.cell=gru", "model.net.hand_bptt=false"], [3.0, 4.0]),
                                          (["model.net.cell=gru", "model.net.hand_bptt=True"], [1.0, 1.5]),
                                          (["model.net.cell=rnn", "model.net.hand_bptt=false"], [2.0]),
-                                         (["model.net.cell=rnn", "model.net.hand_bptt=true"], [1.0])])
-    mnist = sweep(tmp_path / "mnist", [(["model.net.hand_bptt=false"], [6.0]), (["model.net.hand_bptt=true"], [8.0])])
+                                         (["model.net.cell=rnn", "model.net.hand_bptt=true"], [1.0])], rnn)
+    mnist = sweep(tmp_path / "mnist", [(["model.net.hand_bptt=false"], [6.0]), (["model.net.hand_bptt=true"], [8.0])],
+                  rnn)
+    cnn = sweep(tmp_path / "cnn", [(["size=8", "model.net.flipped_input_grad=false"], [2.0]),
+                                   (["size=8", "model.net.flipped_input_grad=true"], [1.0])], conv)
     assert memory == {("gru", False): 7.0, ("gru", True): 2.5, ("rnn", False): 2.0, ("rnn", True): 1.0}
     assert mnist == {("gru", False): 6.0, ("gru", True): 8.0}
-    rep = {"memory": memory, "mnist": mnist}
-    text = bench.table([rep, {k: {c: 2 * v for c, v in r.items()} for k, r in rep.items()}], [0.5, 0.7], "digits")
-    assert "| memory | GRU | 10.5 [7.0, 14.0] | 3.8 [2.5, 5.0] | 2.80× [2.80×, 2.80×] |" in text
-    assert "| memory | tanh RNN | 3.0 [2.0, 4.0] | 1.5 [1.0, 2.0] | 2.00× [2.00×, 2.00×] |" in text
-    assert "| mnist | GRU | 9.0 [6.0, 12.0] | 12.0 [8.0, 16.0] | 0.75× [0.75×, 0.75×] |" in text
+    assert cnn == {("8", False): 2.0, ("8", True): 1.0}
+    rep = {"memory": memory, "mnist": mnist, "cnn": cnn}
+    rows = {"memory": rnn, "mnist": rnn, "cnn": conv}
+    text = bench.table([rep, {k: {c: 2 * v for c, v in r.items()} for k, r in rep.items()}], [0.5, 0.7], "digits",
+                       rows)
+    assert "| memory | GRU | model.net.hand_bptt | 10.5 [7.0, 14.0] | 3.8 [2.5, 5.0] | 2.80× [2.80×, 2.80×] |" in text
+    assert "| memory | tanh RNN | model.net.hand_bptt | 3.0 [2.0, 4.0] | 1.5 [1.0, 2.0] | 2.00× [2.00×, 2.00×] |" in text
+    assert "| mnist | GRU | model.net.hand_bptt | 9.0 [6.0, 12.0] | 12.0 [8.0, 16.0] | 0.75× [0.75×, 0.75×] |" in text
+    assert ("| cnn | CNN, 8 channels | model.net.flipped_input_grad | 3.0 [2.0, 4.0] | 1.5 [1.0, 2.0] "
+            "| 2.00× [2.00×, 2.00×] |") in text
     write_status(tmp_path / "mnist" / "1_job", "failed")
     with pytest.raises(RuntimeError, match="1_job: failed"):
-        bench.training_seconds(tmp_path / "mnist")
+        bench.training_seconds(tmp_path / "mnist", rnn)

@@ -10,7 +10,7 @@ torch), so training follows the same path until rounding tells (a run that is ch
 not learn, ends elsewhere). It applies where that holds: CPU, float32 or float64, gradients on, batched and not
 packed, one direction, biases, no dropout between layers while training, no autocast, not inside torch.compile;
 elsewhere the modules are nn.GRU and nn.RNN as they are. Second derivatives through it (create_graph) are an
-error: build the net with hand_bptt=false for them. Speed: `make bench-bptt` (docs/benchmarks.md).
+error: build the net with hand_bptt=false for them. Speed: `make bench-backward` (docs/benchmarks.md).
 """
 
 import torch
