@@ -16,8 +16,8 @@ class RNN(nn.Module):
 
     hand_bptt: gru and rnn cells backpropagate through time by dlstudy.nets.bptt on the CPU (the same outputs,
     the gradients to rounding; no second derivatives): faster for small nets, where autograd's per-step bookkeeping
-    outweighs the arithmetic, slower for wide ones, which it makes recompute the gates (`make bench-backward`
-    measures both); false: by autograd, as nn.GRU and nn.RNN do."""
+    outweighs the arithmetic, about even for wide ones, which it makes recompute the gates (`make
+    bench-backward` measures both); false: by autograd, as nn.GRU and nn.RNN do."""
 
     def __init__(self, input_shape: Sequence[int], num_outputs: int, num_hiddens: int = 128, num_layers: int = 1,
                  cell: str = "gru", hand_bptt: bool = False):
