@@ -24,7 +24,7 @@ def assert_same_run(a, b):
     for tag in ("val/loss", "val/acc", "test/acc", "test/loss", "train/acc"):
         assert sa[tag] == sb[tag], tag
     wa, wb = weights(a), weights(b)
-    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa), [k for k in wa if not torch.equal(wa[k], wb[k])]
 
 
 @pytest.mark.slow
@@ -67,16 +67,21 @@ def test_killed_subprocess_resumes_to_the_same_result(train, tmp_path, monkeypat
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("loop, kill, stop", [
-    ("callbacks.multistep=null", 100, 101), ("callbacks.multistep.steps=16", 100, 127),  # mid-epoch
-    ("callbacks.multistep=null", 78, 79), ("callbacks.multistep.steps=64", 60, 79),  # in epoch 1's last batch
+@pytest.mark.parametrize("loop, kill, stop, epoch", [
+    ("callbacks.multistep=null", 100, 101, 1), ("callbacks.multistep.steps=16", 100, 127, 1),  # mid-epoch
+    ("callbacks.multistep=null", 78, 79, 1), ("callbacks.multistep.steps=64", 60, 79, 1),  # in epoch 1's last batch
+    # in the batch (or group) before a mid-epoch validation: with 79 batches, validation after 39, 78 and 79; with
+    # 64, groups of 32 and validation after each
+    ("callbacks.multistep=null,trainer.val_check_interval=0.5", 38, 39, 0),
+    ("callbacks.multistep.steps=64,trainer.val_check_interval=0.5,trainer.limit_train_batches=64", 0, 32, 0),
 ])
-def test_stopped_at_a_chosen_step_resumes_to_the_same_metric_series(train, tmp_path, monkeypatch, loop, kill, stop):
+def test_stopped_at_a_chosen_step_resumes_to_the_same_metric_series(train, tmp_path, monkeypatch, loop, kill, stop,
+                                                                    epoch):
     """SIGTERM at step `kill` (79 batches an epoch), resume, and match an uninterrupted run tag by tag. Lightning's
     loop stops after that batch (step 100: epoch 2, batch 22); multistep after its group (steps 111-126 in groups of
     16 from 79; steps 64-78, the last group of epoch 1, in groups of 64). A stop in an epoch's last batch comes after
     the epoch's validation and epoch metrics, which a resume would not write again."""
-    overrides = ["trainer.max_epochs=2", *DETERMINISTIC, "trainer.log_every_n_steps=7", loop]
+    overrides = ["trainer.max_epochs=2", *DETERMINISTIC, "trainer.log_every_n_steps=7", *loop.split(",")]
     reference = train(*overrides, run_dir=tmp_path / "reference")
     run_dir = tmp_path / "stopped"
     with pytest.raises(SystemExit) as e:
@@ -84,13 +89,15 @@ def test_stopped_at_a_chosen_step_resumes_to_the_same_metric_series(train, tmp_p
               run_dir=run_dir)
     assert e.value.code == 128 + signal.SIGTERM
     ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
-    assert (ckpt["global_step"], ckpt["epoch"]) == (stop, 1), "the signalled batch finishes, then the run stops"
+    assert (ckpt["global_step"], ckpt["epoch"]) == (stop, epoch), "the signalled batch finishes, then the run stops"
 
     monkeypatch.setattr(sys, "argv", ["dlstudy-train", f"resume={run_dir}"])
     from dlstudy.train import main
     main()
     a, b = series(reference), series(run_dir)
     assert a.keys() == b.keys()
+    names = [sorted(p.name for p in (r / "checkpoints").iterdir()) for r in (reference, run_dir)]
+    assert names[0] == names[1], "no last-v1.ckpt or best-v1.ckpt beside the run's own"
     for tag in a:
         assert a[tag] == b[tag], tag
     assert_same_run(reference, run_dir)

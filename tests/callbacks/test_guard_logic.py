@@ -129,13 +129,16 @@ class Strategy:
         return self.answer
 
 
-def ranks(world_size: int, answer: bool, tmp_path, last_batch: bool = False):
-    """A trainer in the middle of an epoch of 10 batches (or at its last batch)."""
+def ranks(world_size: int, answer: bool, tmp_path, last_batch: bool = False, validates: bool = False):
+    """A trainer in the middle of an epoch of 10 batches (or at its last batch); `validates`: Lightning runs a
+    validation after the current batch. Its saves are recorded in `saved`."""
     progress = SimpleNamespace(is_last_batch=last_batch)
+    epoch_loop = SimpleNamespace(batch_progress=progress, _should_check_val_fx=lambda fetcher: validates)
+    saved = []
     return SimpleNamespace(world_size=world_size, strategy=Strategy(answer), checkpoint_callback=None,
-                           default_root_dir=str(tmp_path), save_checkpoint=lambda path: None, should_stop=False,
-                           fit_loop=SimpleNamespace(epoch_loop=SimpleNamespace(batch_progress=progress)),
-                           num_training_batches=10)
+                           checkpoint_callbacks=[], sanity_checking=False, default_root_dir=str(tmp_path),
+                           save_checkpoint=saved.append, saved=saved, should_stop=False,
+                           fit_loop=SimpleNamespace(epoch_loop=epoch_loop, _data_fetcher=None), num_training_batches=10)
 
 
 def test_under_ddp_any_rank_signalled_stops_all(tmp_path):
@@ -205,6 +208,68 @@ def test_where_lightning_goes_on_after_the_epoch_the_next_batch_stops(tmp_path):
     t.fit_loop.epoch_loop.batch_progress.is_last_batch = False
     with pytest.raises(guards.Interrupted):
         stop.on_train_batch_end(t, None, None, None, 0)
+
+
+def test_a_signal_before_a_mid_epoch_validation_stops_after_it(tmp_path):
+    """val_check_interval: the validation after the signalled batch runs, last.ckpt is written at its end (where
+    Lightning resumes from a validation's checkpoint), and the run stops before the next batch; a sanity check's
+    validation does not count."""
+    stop, t = GracefulStop(), ranks(1, answer=False, tmp_path=tmp_path, validates=True)
+    stop.signum = signal.SIGTERM
+    stop.on_train_batch_end(t, None, None, None, 4)
+    assert t.saved == []
+    t.sanity_checking = True
+    stop.on_validation_end(t, None)
+    assert t.saved == []
+    t.sanity_checking = False
+    stop.on_validation_end(t, None)
+    assert t.saved == [str(tmp_path / "checkpoints" / "last.ckpt")]
+    with pytest.raises(guards.Interrupted, match="stopped by SIGTERM"):
+        stop.on_train_batch_start(t, None, None, 5)
+
+
+def test_the_stop_waits_for_model_checkpoint_to_save_first(tmp_path):
+    """The checkpoint holds ModelCheckpoint's state after the validation (best score and paths), so theirs runs
+    before the save; its last.ckpt is the one written, not one it would keep apart as last-v1.ckpt."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    order = []
+
+    class Recording(ModelCheckpoint):
+        def on_validation_end(self, trainer, pl_module):
+            order.append("ModelCheckpoint")
+
+    stop, t = GracefulStop(), ranks(1, answer=False, tmp_path=tmp_path, validates=True)
+    t.checkpoint_callback = Recording(dirpath=tmp_path / "checkpoints", save_last=True)
+    t.checkpoint_callbacks = [t.checkpoint_callback]
+    t.save_checkpoint = lambda path: order.append(path)
+    stop.signum = signal.SIGINT
+    stop.on_train_batch_end(t, None, None, None, 4)
+    stop.on_validation_end(t, None)
+    last = str(tmp_path / "checkpoints" / "last.ckpt")
+    assert order == ["ModelCheckpoint", last] and t.checkpoint_callback.last_model_path == last
+
+
+def test_a_validation_that_does_not_come_stops_the_next_batch(tmp_path):
+    """A time-based interval may decide otherwise after the batch than at its end: the next batch stops as usual."""
+    stop, t = GracefulStop(), ranks(1, answer=False, tmp_path=tmp_path, validates=True)
+    stop.signum = signal.SIGTERM
+    stop.on_train_batch_end(t, None, None, None, 4)
+    stop.on_train_batch_start(t, None, None, 5)  # no validation came
+    with pytest.raises(guards.Interrupted):
+        stop.on_train_batch_end(t, None, None, None, 5)
+    assert len(t.saved) == 1
+
+
+def test_a_fit_that_ends_with_the_deferred_validation_still_stops(tmp_path):
+    """max_steps reached at the signalled batch: no next batch starts, the end of the fit stops it."""
+    stop, t = GracefulStop(), ranks(1, answer=False, tmp_path=tmp_path, validates=True)
+    stop.signum = signal.SIGTERM
+    stop.on_train_batch_end(t, None, None, None, 4)
+    stop.on_validation_end(t, None)
+    with pytest.raises(guards.Interrupted):
+        stop.on_train_end(t, None)
+    assert len(t.saved) == 1
 
 
 def test_teardown_without_training_is_harmless():

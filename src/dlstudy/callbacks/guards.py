@@ -6,7 +6,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from dlstudy.callbacks.tensorboard import writer_of
 
@@ -117,8 +117,10 @@ class GracefulStop(Callback):
 
     SIGUSR2 is the warning SLURM sends before a time limit (submitit asks for it). Under DDP the ranks
     agree after every batch whether any of them was signalled, so all stop after the same batch. A signal
-    in an epoch's last batch (or group) lets the epoch end first, validation and epoch metrics included: a
-    checkpoint written before them would resume into the next epoch without them.
+    in an epoch's last batch (or group) lets the epoch end first, validation and epoch metrics included; one
+    in a batch that a mid-epoch validation follows (val_check_interval) lets that validation run, and the
+    checkpoint is written at its end, where Lightning resumes from a validation's checkpoint. A checkpoint
+    written before them would resume without them.
     """
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR2)
@@ -126,10 +128,10 @@ class GracefulStop(Callback):
     def __init__(self):
         self.signum: int | None = None
         self._previous: dict = {}
-        self._at_epoch_end = False
+        self._defer: str | None = None  # "epoch", "validation", or "raise" once the validation's checkpoint is written
 
     def on_train_start(self, trainer: L.Trainer, pl_module) -> None:
-        self.signum, self._at_epoch_end = None, False
+        self.signum, self._defer = None, None
         self._previous = {s: signal.signal(s, self._note) for s in self.SIGNALS}
 
     def _note(self, signum, frame) -> None:
@@ -139,33 +141,71 @@ class GracefulStop(Callback):
         stop = self.signum is not None
         if trainer.world_size > 1:  # one all-reduce a step (Lightning already broadcasts one of its own)
             stop = trainer.strategy.reduce_boolean_decision(stop, all=False)
-        if not stop or self._at_epoch_end:
+        if not stop or self._defer == "epoch":
             return
         progress = trainer.fit_loop.epoch_loop.batch_progress
         if progress.is_last_batch or batch_idx + 1 >= trainer.num_training_batches:
-            self._at_epoch_end = True  # the epoch ends as usual (validation, epoch hooks), then the fit stops
+            self._defer = "epoch"  # the epoch ends as usual (validation, epoch hooks), then the fit stops
             return
-        self._stop(trainer)
+        if self._defer is None and validates_next(trainer):
+            self._defer = "validation"
+            return
+        self._stop(trainer)  # also where a deferred validation did not come (a time-based interval)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module) -> None:
+        if self._defer != "validation" or trainer.sanity_checking:
+            return
+        # The moment ModelCheckpoint saves at, which Lightning's resume expects; but after ModelCheckpoint, whose
+        # state (best score, best and last paths) the checkpoint holds. Lightning calls checkpoint callbacks last,
+        # so theirs runs here first: when Lightning calls it again it finds this step saved, or decides as before.
+        for checkpoint in trainer.checkpoint_callbacks:
+            if isinstance(checkpoint, ModelCheckpoint):
+                checkpoint.on_validation_end(trainer, pl_module)
+                if checkpoint.save_last and checkpoint.dirpath and Path(self._path(trainer)).parent == Path(
+                        checkpoint.dirpath):
+                    checkpoint.last_model_path = self._path(trainer)  # its last.ckpt, not one to keep apart
+        self._save(trainer)
+        self._defer = "raise"
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
+        if self._defer == "raise":
+            raise Interrupted(self.signum or signal.SIGTERM, self._path(trainer))
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
         # Not at the batch's end: with should_stop set there, Lightning's logger writes that step's metrics too
-        trainer.should_stop = trainer.should_stop or self._at_epoch_end
+        trainer.should_stop = trainer.should_stop or self._defer == "epoch"
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module) -> None:
-        self._at_epoch_end = False  # Lightning went on (min_epochs not reached): stop after the next batch
+        if self._defer == "epoch":
+            self._defer = None  # Lightning went on (min_epochs not reached): stop after the next batch
 
     def on_train_end(self, trainer: L.Trainer, pl_module) -> None:
-        if self._at_epoch_end:
+        if self._defer == "epoch":
             self._stop(trainer)
+        elif self._defer == "raise":  # the fit ended right after the validation (max_steps)
+            raise Interrupted(self.signum or signal.SIGTERM, self._path(trainer))
 
-    def _stop(self, trainer: L.Trainer) -> None:
+    @staticmethod
+    def _path(trainer: L.Trainer) -> str:
         ckpt_dir = Path(trainer.checkpoint_callback.dirpath if trainer.checkpoint_callback else
                         Path(trainer.default_root_dir) / "checkpoints")
-        path = str(ckpt_dir / "last.ckpt")
-        trainer.save_checkpoint(path)
-        raise Interrupted(self.signum or signal.SIGTERM, path)  # a rank not signalled itself stops as if TERM
+        return str(ckpt_dir / "last.ckpt")
+
+    def _save(self, trainer: L.Trainer) -> None:
+        trainer.save_checkpoint(self._path(trainer))
+
+    def _stop(self, trainer: L.Trainer) -> None:
+        self._save(trainer)
+        raise Interrupted(self.signum or signal.SIGTERM, self._path(trainer))  # a rank not signalled: as if TERM
 
     def teardown(self, trainer: L.Trainer, pl_module, stage: str) -> None:
         for s, handler in self._previous.items():
             signal.signal(s, handler)
         self._previous = {}
+
+
+def validates_next(trainer: L.Trainer) -> bool:
+    """Whether Lightning runs a validation right after the current training batch (val_check_interval), by its
+    own rule (a private method: Lightning has no public one)."""
+    fit_loop = trainer.fit_loop
+    return bool(fit_loop.epoch_loop._should_check_val_fx(fit_loop._data_fetcher))
