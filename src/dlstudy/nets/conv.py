@@ -4,7 +4,8 @@ For a convolution with stride 1, the gradient reaching its input is the output's
 kernels flipped in space and with input and output channels swapped, padded by k - 1 - p. torch computes it on
 the CPU with oneDNN's backward-data kernel, which for a small CNN's layers in the default (B, C, H, W) layout is
 several times slower than oneDNN's forward convolution of the same size: with 2 to 8 channels the input gradient
-of the second layer took longer than all the rest of the step. `make bench-conv` times both. Here the forward is
+of the second layer took about a third of a training step (probes). `make bench-backward` times both ways in real
+runs. Here the forward is
 torch's own call (`F.conv2d`, as nn.Conv2d makes it: the outputs are the same to the bit), and so are the
 weight's and the bias's gradients (torch's `convolution_backward` without the input's); only the input's
 gradient is computed the other way, which sums the same products in another order: it agrees with torch's to
