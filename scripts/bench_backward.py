@@ -77,7 +77,8 @@ def table(reps: list[dict[str, dict]], load: list[float], data: str, rows: dict[
     """reps: per repetition, per row name (of `rows`), training_seconds of its sweep."""
     lines = [f"Machine: {platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}; "
              f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end ({os.cpu_count()} cores). "
-             f"The MNIST-sized data (mnist_rnn, conv_vs_mlp): {data}. {len(reps)} repetitions, median [lowest, highest]. Run on "
+             f"The MNIST-sized data (mnist_rnn, conv_vs_mlp): {data}. {len(reps)} repetitions, median [lowest, "
+             "highest]. Run on "
              f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}.", "",
              "| run | net | switch | torch's backward (false), training s | dlstudy's (true), training s | speed-up |",
              "| --- | --- | --- | --- | --- | --- |"]

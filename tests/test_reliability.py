@@ -24,7 +24,8 @@ def assert_same_run(a, b):
     for tag in ("val/loss", "val/acc", "test/acc", "test/loss", "train/acc"):
         assert sa[tag] == sb[tag], tag
     wa, wb = weights(a), weights(b)
-    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa), [k for k in wa if not torch.equal(wa[k], wb[k])]
+    assert wa.keys() == wb.keys()
+    assert all(torch.equal(wa[k], wb[k]) for k in wa), [k for k in wa if not torch.equal(wa[k], wb[k])]
 
 
 @pytest.mark.slow
