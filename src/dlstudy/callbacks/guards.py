@@ -158,18 +158,18 @@ class GracefulStop(Callback):
         # The moment ModelCheckpoint saves at, which Lightning's resume expects; but after ModelCheckpoint, whose
         # state (best score, best and last paths) the checkpoint holds. Lightning calls checkpoint callbacks last,
         # so theirs runs here first: when Lightning calls it again it finds this step saved, or decides as before.
+        path = self._path(trainer)
         for checkpoint in trainer.checkpoint_callbacks:
             if isinstance(checkpoint, ModelCheckpoint):
                 checkpoint.on_validation_end(trainer, pl_module)
-                if checkpoint.save_last and checkpoint.dirpath and Path(self._path(trainer)).parent == Path(
-                        checkpoint.dirpath):
-                    checkpoint.last_model_path = self._path(trainer)  # its last.ckpt, not one to keep apart
-        self._save(trainer)
+                if checkpoint.save_last and checkpoint.dirpath and Path(path).parent == Path(checkpoint.dirpath):
+                    checkpoint.last_model_path = path  # its last.ckpt, not one to keep apart
+        trainer.save_checkpoint(path)
         self._defer = "raise"
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:
         if self._defer == "raise":
-            raise Interrupted(self.signum or signal.SIGTERM, self._path(trainer))
+            self._interrupt(trainer)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
         # Not at the batch's end: with should_stop set there, Lightning's logger writes that step's metrics too
@@ -183,7 +183,7 @@ class GracefulStop(Callback):
         if self._defer == "epoch":
             self._stop(trainer)
         elif self._defer == "raise":  # the fit ended right after the validation (max_steps)
-            raise Interrupted(self.signum or signal.SIGTERM, self._path(trainer))
+            self._interrupt(trainer)
 
     @staticmethod
     def _path(trainer: L.Trainer) -> str:
@@ -191,11 +191,11 @@ class GracefulStop(Callback):
                         Path(trainer.default_root_dir) / "checkpoints")
         return str(ckpt_dir / "last.ckpt")
 
-    def _save(self, trainer: L.Trainer) -> None:
-        trainer.save_checkpoint(self._path(trainer))
-
     def _stop(self, trainer: L.Trainer) -> None:
-        self._save(trainer)
+        trainer.save_checkpoint(self._path(trainer))
+        self._interrupt(trainer)
+
+    def _interrupt(self, trainer: L.Trainer) -> None:
         raise Interrupted(self.signum or signal.SIGTERM, self._path(trainer))  # a rank not signalled: as if TERM
 
     def teardown(self, trainer: L.Trainer, pl_module, stage: str) -> None:

@@ -31,10 +31,9 @@ class CNN(nn.Module):
         if pool not in ("max", "avg"):
             raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
         layers: list[nn.Module] = []
-        width = input_shape[0]
+        width, conv = input_shape[0], Conv2d if flipped_input_grad else nn.Conv2d
         for c in channels:
             # a conv followed by batch norm needs no bias: the norm's shift replaces it
-            conv = Conv2d if flipped_input_grad else nn.Conv2d
             layers.append(conv(width, c, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
             layers += [nn.BatchNorm2d(c)] if batch_norm else []
             layers += [make_activation(activation), MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)]
